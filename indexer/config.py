@@ -1,0 +1,62 @@
+"""Where settings come from: flags first, then GLIMPSE_* environment variables, then these defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CAPTION_MODEL = "Salesforce/blip-image-captioning-base"
+DEFAULT_CLASSIFIER_WEIGHTS = "IMAGENET1K_V1"
+DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_DEVICE = "auto"
+DEFAULT_PRECISION = "auto"
+
+ENV = {
+    "index": "GLIMPSE_INDEX",
+    "caption_model": "GLIMPSE_CAPTION_MODEL",
+    "classifier_weights": "GLIMPSE_CLASSIFIER_WEIGHTS",
+    "text_model": "GLIMPSE_TEXT_MODEL",
+    "device": "GLIMPSE_DEVICE",
+    "precision": "GLIMPSE_PRECISION",
+}
+
+
+def default_index_dir() -> Path:
+    """`$GLIMPSE_INDEX`, else `$XDG_DATA_HOME/glimpse/index` (usually `~/.local/share/glimpse/index`)."""
+    if os.environ.get(ENV["index"]):
+        return Path(os.environ[ENV["index"]]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "glimpse" / "index"
+
+
+def _pick(flag: str | None, key: str, default: str) -> str:
+    if flag:
+        return flag
+    return os.environ.get(ENV[key]) or default
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    caption_model: str = DEFAULT_CAPTION_MODEL
+    classifier_weights: str = DEFAULT_CLASSIFIER_WEIGHTS
+    text_model: str = DEFAULT_TEXT_MODEL
+    device: str = DEFAULT_DEVICE
+    precision: str = DEFAULT_PRECISION
+
+    @classmethod
+    def resolve(
+        cls,
+        caption_model: str | None = None,
+        classifier_weights: str | None = None,
+        text_model: str | None = None,
+        device: str | None = None,
+        precision: str | None = None,
+    ) -> ModelSettings:
+        return cls(
+            caption_model=_pick(caption_model, "caption_model", DEFAULT_CAPTION_MODEL),
+            classifier_weights=_pick(classifier_weights, "classifier_weights", DEFAULT_CLASSIFIER_WEIGHTS),
+            text_model=_pick(text_model, "text_model", DEFAULT_TEXT_MODEL),
+            device=_pick(device, "device", DEFAULT_DEVICE),
+            precision=_pick(precision, "precision", DEFAULT_PRECISION),
+        )

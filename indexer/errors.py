@@ -1,0 +1,58 @@
+"""Typed errors raised by glimpse's library code. Only the CLI and UI turn them into messages."""
+
+from __future__ import annotations
+
+
+class GlimpseError(Exception):
+    """Base class for every error glimpse raises on purpose."""
+
+
+class ModelUnavailable(GlimpseError):
+    """A model could not be loaded (no network, missing folder, bad weights)."""
+
+    _LOCAL = {
+        "caption": "a folder saved with save_pretrained (e.g. a clone of the model's hub repository)",
+        "classifier": "a ResNet-18 state dict file, e.g. resnet18-f37072fd.pth from ~/.cache/torch/hub/checkpoints",
+        "text": "a sentence-transformers model folder",
+    }
+
+    def __init__(self, kind: str, model: str, env_var: str, reason: str):
+        self.kind, self.model, self.env_var, self.reason = kind, model, env_var, reason
+        local = self._LOCAL.get(kind, "a local copy")
+        super().__init__(
+            f"could not load the {kind} model {model!r}: {reason}\n"
+            f"  Fetch it once on a machine with network access (it is then cached), or point glimpse at a local copy,\n"
+            f"  {local}: set {env_var}=/path/to/it or pass the matching --*-model flag."
+        )
+
+
+class UnreadableImage(GlimpseError):
+    """A file could not be decoded as an image; the message says why."""
+
+
+class IndexProblem(GlimpseError):
+    """Base for problems with an index folder."""
+
+
+class IndexNotFound(IndexProblem):
+    """No index exists at the given location."""
+
+
+class IndexCorrupt(IndexProblem):
+    """The catalog is damaged; glimpse refuses to guess rather than silently empty it."""
+
+
+class SchemaTooNew(IndexProblem):
+    """The index was written by a newer glimpse."""
+
+
+class IndexLocked(IndexProblem):
+    """Another indexer holds the index."""
+
+
+class ModelMismatch(IndexProblem):
+    """The index was built with a different embedding model than the one requested."""
+
+
+class InvalidInput(GlimpseError):
+    """A user-supplied file (JSONL import, eval queries) is malformed."""

@@ -1,0 +1,115 @@
+"""`glimpse import`: index captions a user already has (alt text, a CMS export) from a JSONL file.
+
+Each line is `{"id": "...", "caption": "...", "labels": ["...", ...]}`; `id` may be a path. Imported items
+live under a pseudo-root and are searched exactly like photos. Re-importing an id replaces its row when the
+caption or labels changed. Malformed lines are reported with their line number and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import IMPORT_ROOT, Label, NewImage
+from .errors import InvalidInput
+from .models import TextEmbedder
+from .pipeline import document_text
+from .store import IndexStore
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": [{"line": n, "reason": r} for n, r in self.skipped],
+        }
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """(line number, object) for each good line, and (line number, reason) for each bad one."""
+    good, bad = [], []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"cannot read {path}: {e}") from e
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            bad.append((number, f"not JSON ({e.msg})"))
+            continue
+        if not isinstance(obj, dict):
+            bad.append((number, "not a JSON object"))
+            continue
+        missing = [k for k in required if not isinstance(obj.get(k), str) or not obj[k].strip()]
+        if missing:
+            bad.append((number, f"missing or empty {', '.join(missing)}"))
+            continue
+        good.append((number, obj))
+    return good, bad
+
+
+def _labels(obj: dict) -> list[Label] | None:
+    raw = obj.get("labels", [])
+    if not isinstance(raw, list):
+        return None
+    labels = []
+    for item in raw:
+        if isinstance(item, str):
+            labels.append(Label(item, None))
+        elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+            labels.append(Label(item[0], float(item[1])))
+        else:
+            return None
+    return labels
+
+
+def import_jsonl(path: Path, store: IndexStore, embedder: TextEmbedder, batch_size: int = 256) -> ImportSummary:
+    summary = ImportSummary()
+    good, summary.skipped = read_jsonl(path, required=("id", "caption"))
+    with store.writer_lock():
+        catalog = store.catalog
+        root_id = catalog.root_id(IMPORT_ROOT, create=True)
+        rows: list[tuple[NewImage, int | None]] = []
+        latest = {obj["id"].strip(): number for number, obj in good}  # a repeated id: the last line wins
+        for number, obj in good:
+            if latest[obj["id"].strip()] != number:
+                summary.skipped.append((number, f"id {obj['id'].strip()!r} appears again later in the file"))
+                continue
+            labels = _labels(obj)
+            if labels is None:
+                summary.skipped.append((number, "labels must be a list of strings"))
+                continue
+            item_id, caption = obj["id"].strip(), obj["caption"].strip()
+            existing = catalog.find(root_id, item_id)
+            if existing and existing.caption == caption and existing.labels == labels:
+                summary.unchanged += 1
+                continue
+            rows.append((NewImage(path=item_id, name=Path(item_id).name, caption=caption, labels=labels),
+                         existing.id if existing else None))  # fmt: skip
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            vectors = embedder.embed([document_text(r.caption, r.labels) for r, _ in batch])
+            with catalog.transaction():
+                for (row, old_id), vector in zip(batch, vectors, strict=True):
+                    row.embedding = vector
+                    if old_id is not None:
+                        catalog.delete([old_id])
+                        summary.updated += 1
+                    else:
+                        summary.added += 1
+                    catalog.insert(root_id, row)
+        store.save_vectors()
+    summary.skipped.sort()
+    return summary

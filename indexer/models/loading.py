@@ -1,0 +1,84 @@
+"""Shared by the models: loading with a clear error, device and precision choice."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+from ..errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be auto, cpu or cuda, not {device!r}")
+    return device
+
+
+@functools.cache
+def cpu_has_fast_bf16() -> bool:
+    """AMX or AVX-512 BF16: bf16 matrix work is then much faster than fp32 on the CPU."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_dtype(precision: str, device: str):
+    """torch dtype for `precision` in auto|fp32|bf16. `auto` picks bf16 only where the hardware is fast at it."""
+    import torch
+
+    if precision == "fp32":
+        return torch.float32
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+
+
+def quiet_transformers() -> None:
+    """Model loading chatter (progress bars, 'weights not used') is not the user's business."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def from_pretrained(loader, name: str, kind: str, env_var: str, **kwargs):
+    """`loader.from_pretrained(name)`, trying the local cache first so a cached model never touches the network.
+
+    Any failure becomes ModelUnavailable naming the model and how to point glimpse at a local copy.
+    """
+    if looks_like_path(name) and not os.path.isdir(os.path.expanduser(name)):
+        raise ModelUnavailable(kind, name, env_var, "no such folder")
+    try:
+        return loader.from_pretrained(os.path.expanduser(name), local_files_only=True, **kwargs)
+    except (OSError, ValueError) as first:
+        if os.path.isdir(name) or os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+            raise ModelUnavailable(kind, name, env_var, _short(first)) from first
+    try:
+        return loader.from_pretrained(name, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ModelUnavailable(kind, name, env_var, _short(e)) from e
+
+
+def looks_like_path(name: str) -> bool:
+    return name.startswith(("/", ".", "~")) or os.sep in name and os.path.exists(name.split(os.sep)[0])
+
+
+def _short(e: Exception) -> str:
+    return str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__

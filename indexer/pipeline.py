@@ -1,0 +1,278 @@
+"""The indexing pipeline: scan -> plan -> decode -> caption and classify -> embed -> write.
+
+Each stage is a plain function over a batch, so decoding stays separable from inference and the same stages
+could run on another engine. `index_folder` wires them together for one library root:
+
+- unchanged files (same size and mtime) are skipped, and so are failed files until they change;
+- a moved or renamed file is recognized by its content hash and keeps its caption (and FAISS id);
+- a byte-identical copy of an indexed file reuses its results instead of running the models;
+- new and changed files go through the models in batches; every batch is one SQLite transaction, so an
+  interrupted run loses at most one batch and resumes where it stopped;
+- files that vanished are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import FileState, Label, NewImage
+from .decode import DecodedImage, decode
+from .errors import UnreadableImage
+from .models import Models
+from .scan import FileEntry, scan
+from .store import IndexStore
+
+log = logging.getLogger(__name__)
+
+LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
+LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
+
+
+class Progress:
+    """Progress sink. The CLI plugs in tqdm, the UI gr.Progress; the default says nothing."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), this run's new failures
+    seconds: float = 0.0
+    processed: int = 0  # images that went through the models
+
+    @property
+    def rate(self) -> float:
+        return self.processed / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "moved": self.moved, "removed": self.removed,
+            "unchanged": self.unchanged, "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "seconds": round(self.seconds, 3), "images_per_second": round(self.rate, 3),
+        }  # fmt: skip
+
+
+@dataclass
+class WorkItem:
+    entry: FileEntry
+    hash: str
+    replaces: int | None = None  # catalog id of the older version of this file
+
+
+def document_text(caption: str, labels: Sequence[Label]) -> str:
+    """The text that gets embedded for an image: its caption plus its confident labels."""
+    names = [lb.name for lb in labels if lb.score is None or lb.score >= LABEL_MIN_SCORE][:LABELS_IN_TEXT]
+    return f"{caption}. {', '.join(names)}" if names else caption
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- stages -------------------------------------------------------------------------------------------------
+def decode_one(item: WorkItem) -> DecodedImage | str:
+    """The decoded image, or the reason the file could not be used."""
+    try:
+        return decode(item.entry.path)
+    except UnreadableImage as e:
+        return str(e)
+
+
+def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
+    return [decode_one(item) for item in items]
+
+
+def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]]]:
+    return models.captioner.caption(images), models.classifier.classify(images)
+
+
+def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
+    return models.embedder.embed([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
+
+
+def write_batch(store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors):
+    """One transaction: new rows for the batch, old versions of changed files gone."""
+    results = iter(zip(captions, labels, vectors, strict=True))
+    failed = []
+    with store.catalog.transaction():
+        for item, d in zip(items, decoded, strict=True):
+            e = item.entry
+            row = NewImage(path=e.rel, name=e.path.name, size=e.size, mtime_ns=e.mtime_ns, hash=item.hash)
+            if isinstance(d, str):
+                row.error = d
+                failed.append((e.rel, d))
+            else:
+                row.caption, row.labels, row.embedding = next(results)
+                row.width, row.height, row.taken_at = d.width, d.height, d.taken_at
+            if item.replaces is not None:
+                store.catalog.delete([item.replaces])
+            store.catalog.insert(root_id, row)
+    return failed
+
+
+# -- orchestration ------------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    work: list[WorkItem] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def index_folder(
+    root: str | Path,
+    store: IndexStore,
+    models: Models,
+    batch_size: int = 8,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> Summary:
+    """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run."""
+    progress = progress or Progress()
+    started = time.perf_counter()
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a folder")
+    summary = Summary()
+    with store.writer_lock():
+        catalog = store.catalog
+        root_id = catalog.root_id(str(root), create=True)
+        plan = _plan(root, store, root_id, summary)
+        summary.unchanged = plan.unchanged
+        progress.start(len(plan.work))
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool:
+                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool):
+                    good = [d.image for d in decoded if not isinstance(d, str)]
+                    captions, labels = infer_batch(good, models)
+                    vectors = embed_batch(captions, labels, models)
+                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors)
+                    summary.failed += failed
+                    summary.processed += len(items)
+                    failed_paths = {path for path, _ in failed}
+                    for item in items:
+                        if item.entry.rel not in failed_paths:
+                            if item.replaces is None:
+                                summary.added += 1
+                            else:
+                                summary.updated += 1
+                    progress.advance(len(items))
+        finally:
+            progress.close()
+            store.save_vectors()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _plan(root: Path, store: IndexStore, root_id: int, summary: Summary) -> Plan:
+    """Compare the folder with the catalog; apply moves, copies, touches and removals right away."""
+    catalog = store.catalog
+    known = catalog.file_states(root_id)
+    seen: set[str] = set()
+    new: list[FileEntry] = []
+    changed: list[tuple[FileEntry, FileState]] = []
+    plan = Plan()
+    for entry in scan(root, exclude=(store.folder,)):
+        seen.add(entry.rel)
+        state = known.get(entry.rel)
+        if state is None:
+            new.append(entry)
+        elif state.size == entry.size and state.mtime_ns == entry.mtime_ns:
+            plan.unchanged += 1
+        else:
+            changed.append((entry, state))
+    vanished = {s.hash: s for rel, s in known.items() if rel not in seen and s.status == "ok" and s.hash}
+    gone = {s.id for rel, s in known.items() if rel not in seen}
+
+    with catalog.transaction():
+        for entry, state in changed:
+            digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
+            if digest is None:
+                continue
+            if digest == state.hash and state.status == "ok":
+                catalog.touch(state.id, entry.size, entry.mtime_ns)
+                plan.unchanged += 1
+            else:
+                plan.work.append(WorkItem(entry, digest, replaces=state.id))
+        for entry in new:
+            digest = _hash_or_fail(entry, summary, catalog, root_id)
+            if digest is None:
+                continue
+            if (moved := vanished.pop(digest, None)) is not None:
+                catalog.move(moved.id, entry.rel, entry.path.name, entry.size, entry.mtime_ns)
+                gone.discard(moved.id)
+                summary.moved += 1
+            elif (twin := catalog.find_by_hash(digest)) is not None:
+                row = catalog.copy_results(twin.id)
+                row.path, row.name, row.size, row.mtime_ns, row.hash = (
+                    entry.rel, entry.path.name, entry.size, entry.mtime_ns, digest
+                )  # fmt: skip
+                catalog.insert(root_id, row)
+                summary.added += 1
+            else:
+                plan.work.append(WorkItem(entry, digest))
+        catalog.delete(gone)
+        summary.removed = len(gone)
+    return plan
+
+
+def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, replaces: int | None = None):
+    """The file's content hash; a file that can't be read is recorded as failed (and None returned)."""
+    try:
+        return file_hash(entry.path)
+    except FileNotFoundError:
+        return None  # vanished since the scan: the next run removes it
+    except OSError as e:
+        reason = f"cannot read: {e.strerror or e}"
+        if replaces is not None:
+            catalog.delete([replaces])
+        catalog.insert(
+            root_id,
+            NewImage(path=entry.rel, name=entry.path.name, size=entry.size, mtime_ns=entry.mtime_ns, error=reason),
+        )
+        summary.failed.append((entry.rel, reason))
+        return None
+
+
+def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor):
+    """Yield (items, decoded) per batch, decoding the next batch in the pool while the models work on this one."""
+    pending: tuple[list[WorkItem], list[Future]] | None = None
+    for items in batches:
+        submitted = (items, [pool.submit(decode_one, item) for item in items])
+        if pending is not None:
+            yield pending[0], [f.result() for f in pending[1]]
+        pending = submitted
+    if pending is not None:
+        yield pending[0], [f.result() for f in pending[1]]
+
+
+def describe(source, models: Models, top: int = 3) -> tuple[str, list[Label]]:
+    """Caption and top labels for one image (a path or file object); no index needed."""
+    image = decode(source).image
+    caption = models.captioner.caption([image])[0]
+    labels = models.classifier.classify([image])[0][:top]
+    return caption, labels

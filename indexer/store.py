@@ -1,0 +1,182 @@
+"""The index folder: a JSON manifest, the SQLite catalog and the FAISS vectors, plus the indexer's lock.
+
+INDEX/
+  manifest.json          schema version, model ids, embedding dimension
+  catalog.db             SQLite (WAL): images, FTS5, metadata; holds every embedding too
+  vectors.<gen>.faiss    FAISS IndexIDMap2 over IndexFlatIP, ids = catalog row ids
+  indexer.lock           held by the one indexer allowed at a time
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import __version__
+from .catalog import SCHEMA_VERSION, Catalog
+from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew
+from .vectors import VectorIndex, remove_leftovers, vector_files
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CATALOG = "catalog.db"
+LOCK = "indexer.lock"
+
+
+class IndexStore:
+    def __init__(self, folder: Path, manifest: dict, catalog: Catalog):
+        self.folder = Path(folder)
+        self.manifest = manifest
+        self.catalog = catalog
+        self._vectors: VectorIndex | None = None
+        self._vectors_gen: int | None = None
+
+    # -- opening --------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: str | os.PathLike, readonly: bool = True) -> IndexStore:
+        folder = Path(folder)
+        path = folder / MANIFEST
+        if not path.is_file():
+            raise IndexNotFound(f"no glimpse index at {folder}: build one with `glimpse index PHOTOS --index {folder}`")
+        manifest = _read_manifest(path)
+        return cls(folder, manifest, Catalog(folder / CATALOG, readonly=readonly))
+
+    @classmethod
+    def open_or_create(cls, folder: str | os.PathLike, models: dict[str, str], dim: int) -> IndexStore:
+        """Open an index for writing, creating it if needed. The text model must match the index's."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / MANIFEST
+        if path.is_file():
+            manifest = _read_manifest(path)
+            if manifest["embedding_dim"] != dim:
+                raise ModelMismatch(
+                    f"the index at {folder} holds {manifest['embedding_dim']}-d embeddings from the text model "
+                    f"{manifest['models'].get('text')!r}; {models['text']!r} makes {dim}-d ones. "
+                    f"Use the index's model, or a new --index folder."
+                )
+            if manifest["models"].get("text") != models["text"]:
+                log.warning(
+                    "the index at %s was built with the text model %r, now %r is used: that is fine for a local "
+                    "copy of the same model, but a different model gives meaningless scores",
+                    folder, manifest["models"].get("text"), models["text"],
+                )  # fmt: skip
+            manifest["models"].update(models)  # new images get these caption/label models from now on
+        else:
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "glimpse_version": __version__,
+                "models": dict(models),
+                "embedding_dim": dim,
+                "vectors": "float32, L2-normalized, inner product; FAISS ids are catalog row ids",
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        store = cls(folder, manifest, Catalog(folder / CATALOG))  # migrates an older catalog forward
+        manifest["schema_version"] = SCHEMA_VERSION
+        _write_json_atomic(path, manifest)
+        remove_leftovers(folder)
+        return store
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["embedding_dim"])
+
+    @property
+    def text_model(self) -> str:
+        """The text model the index was built with: queries must be embedded with it."""
+        return self.manifest["models"]["text"]
+
+    def stats(self) -> dict:
+        catalog = self.catalog
+        failures = catalog.failures()
+        return {
+            "index": str(self.folder),
+            "indexed": catalog.count("ok"),
+            "failed": len(failures),
+            "vectors": len(self.vectors()),
+            "size_bytes": sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file()),
+            "roots": catalog.roots(),
+            "models": dict(self.manifest["models"]),
+            "embedding_dim": self.dim,
+            "schema_version": self.manifest.get("schema_version"),
+            "failures": [{"path": str(f.full_path or f.path), "reason": f.error} for f in failures],
+        }
+
+    # -- the one writer ---------------------------------------------------------------------------------
+    @contextmanager
+    def writer_lock(self):
+        """Held for a whole index run. A second indexer gets IndexLocked at once; searches are unaffected."""
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.folder / LOCK)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IndexLocked(
+                f"another glimpse indexer is already working on {self.folder}; wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- vectors ----------------------------------------------------------------------------------------
+    def vectors(self) -> VectorIndex:
+        """The FAISS index, matching the catalog's current state.
+
+        Loaded once, then kept in step: when the catalog's vector generation moves (an indexer committed a
+        batch, or the file on disk is stale, corrupt or missing), the difference is repaired from the
+        embeddings stored in the catalog.
+        """
+        generation = self.catalog.vector_generation()
+        if self._vectors is None:
+            self._vectors, self._vectors_gen = VectorIndex.load(self.folder, self.dim)
+        if self._vectors_gen != generation:
+            added, removed = self._vectors.sync(self.catalog.embedded_ids(), self.catalog.embeddings)
+            if added or removed:
+                log.info("vectors brought up to date with the catalog: +%d -%d", added, removed)
+            self._vectors_gen = generation
+        return self._vectors
+
+    def save_vectors(self) -> None:
+        """Write the FAISS file for the catalog's current generation (writers only)."""
+        vectors = self.vectors()
+        if not any(gen == self._vectors_gen for _, gen in vector_files(self.folder)):
+            vectors.save(self.folder, self._vectors_gen)
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise IndexCorrupt(f"the index manifest {path} is unreadable ({e})") from e
+    if manifest.get("schema_version", 0) > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the index at {path.parent} was written by a newer glimpse (schema {manifest['schema_version']}, "
+            f"this one knows {SCHEMA_VERSION}): upgrade glimpse"
+        )
+    return manifest
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

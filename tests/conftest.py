@@ -1,0 +1,83 @@
+"""Shared fixtures. Nothing here touches the network: models are built locally (see model_factory.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.model_factory import build_blip, build_resnet18, minilm_path
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "data" / "photos"
+EVAL = REPO.parent / "shared" / "eval"
+
+# Set before any library is imported by a test: no hub look-ups, no analytics.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    """Every test gets its own index location and data home, so none touches a real library."""
+    monkeypatch.setenv("GLIMPSE_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for var in ("GLIMPSE_CAPTION_MODEL", "GLIMPSE_CLASSIFIER_WEIGHTS", "GLIMPSE_TEXT_MODEL", "GLIMPSE_DEVICE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GLIMPSE_PRECISION", "fp32")
+
+
+@pytest.fixture(scope="session")
+def tiny_blip(tmp_path_factory) -> Path:
+    return build_blip(tmp_path_factory.mktemp("blip-tiny"), size="tiny")
+
+
+@pytest.fixture(scope="session")
+def resnet_weights(tmp_path_factory) -> Path:
+    return build_resnet18(tmp_path_factory.mktemp("resnet") / "resnet18-random.pth")
+
+
+@pytest.fixture
+def tiny_models_env(monkeypatch, tiny_blip, resnet_weights):
+    """Point glimpse at the tiny local models through the same environment variables users set."""
+    monkeypatch.setenv("GLIMPSE_CAPTION_MODEL", str(tiny_blip))
+    monkeypatch.setenv("GLIMPSE_CLASSIFIER_WEIGHTS", str(resnet_weights))
+    monkeypatch.setenv("GLIMPSE_TEXT_MODEL", str(minilm_path()))
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_blip, resnet_weights):
+    """Loaded once per session, for tests that call the library directly."""
+    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+
+    return Models(
+        BlipCaptioner(str(tiny_blip), precision="fp32", max_new_tokens=8),
+        ResNetClassifier(str(resnet_weights), precision="fp32"),
+        TextEmbedder(),
+    ).load()
+
+
+@pytest.fixture
+def library(tmp_path) -> Path:
+    """A writable copy of data/photos."""
+    dest = tmp_path / "library"
+    shutil.copytree(DATA, dest)
+    return dest
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run `glimpse ARGS...` in-process; returns (exit code, stdout, stderr)."""
+    from ui.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -1,0 +1,312 @@
+"""The `glimpse` command line. It only parses arguments, calls the library and prints: results to stdout
+(with `--json` for scripts), progress and diagnostics to stderr."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from indexer import __version__
+from indexer.config import DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
+from indexer.errors import GlimpseError
+
+log = logging.getLogger("glimpse")
+
+PRIVACY_DEFAULTS = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def _index_option(f):
+    return click.option(
+        "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help=f"Index folder [env {ENV['index']}; default {default_index_dir()}].",
+    )(f)  # fmt: skip
+
+
+def _json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def _model_options(f):
+    options = [
+        click.option("--caption-model", help=f"BLIP hub id or local folder [env {ENV['caption_model']}]."),
+        click.option(
+            "--classifier-weights", help=f"torchvision weights name or local .pth [env {ENV['classifier_weights']}]."
+        ),
+        click.option("--text-model", help=f"sentence-transformers hub id or local folder [env {ENV['text_model']}]."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help=f"[env {ENV['device']}; auto]"),
+        click.option(
+            "--precision", type=click.Choice(["auto", "fp32", "bf16"]),
+            help=f"auto = bf16 where the hardware is fast at it [env {ENV['precision']}; {DEFAULT_PRECISION}].",
+        ),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _settings(caption_model=None, classifier_weights=None, text_model=None, device=None, precision=None):
+    return ModelSettings.resolve(caption_model, classifier_weights, text_model, device, precision)
+
+
+def _index_dir(index_dir: Path | None) -> Path:
+    return index_dir or default_index_dir()
+
+
+def _emit(data, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.version_option(__version__, prog_name="glimpse")
+@click.option("-v", "--verbose", count=True, help="More diagnostics on stderr (-vv for debug).")
+def cli(verbose: int) -> None:
+    """glimpse: semantic search for your photo library.
+
+    \b
+    glimpse index ~/Pictures          caption, label and embed every photo
+    glimpse search "dog on a beach"   find them by meaning
+    glimpse serve                     the web app
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="glimpse: %(message)s", stream=sys.stderr, force=True)
+    for noisy in ("httpx", "urllib3", "sentence_transformers", "transformers", "filelock", "faiss"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+# -- index --------------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("photos", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_index_option
+@_model_options
+@click.option("--batch-size", type=click.IntRange(1, 256), default=8, help="Images per model batch.")
+@click.option("--workers", type=click.IntRange(1, 32), default=2, help="Decoding threads.")
+@_json_option
+def index(photos, index_dir, batch_size, workers, as_json, **model_flags):
+    """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed."""
+    from indexer.models import Models
+    from indexer.pipeline import index_folder
+    from indexer.store import IndexStore
+
+    models = Models.from_settings(_settings(**model_flags)).load()  # fails before the index is touched
+    with IndexStore.open_or_create(_index_dir(index_dir), models.ids(), models.embedder.dim) as store:
+        summary = index_folder(photos, store, models, batch_size=batch_size, workers=workers, progress=TqdmProgress())
+    lines = [
+        f"added {summary.added}, updated {summary.updated}, moved {summary.moved}, removed {summary.removed}, "
+        f"unchanged {summary.unchanged}, failed {len(summary.failed)} "
+        f"({summary.seconds:.1f} s, {summary.rate:.2f} images/s)"
+    ]
+    lines += [f"  failed: {path}: {reason}" for path, reason in summary.failed]
+    _emit(summary.as_dict(), as_json, "\n".join(lines))
+
+
+class TqdmProgress:
+    """One tqdm bar on stderr, in images/s."""
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="img", desc="indexing", file=sys.stderr, disable=None, smoothing=0.1)
+
+    def advance(self, n: int) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if hasattr(self, "bar"):
+            self.bar.close()
+
+
+# -- search -------------------------------------------------------------------------------------------------
+def _open_searcher(index_dir: Path | None, text_model: str | None, device: str | None):
+    from indexer.models import TextEmbedder
+    from indexer.store import IndexStore
+    from search import Searcher
+
+    store = IndexStore.open(_index_dir(index_dir))
+    model = text_model or os.environ.get(ENV["text_model"]) or store.text_model
+    return Searcher(store, TextEmbedder(model, device=device or os.environ.get(ENV["device"], "auto")))
+
+
+@cli.command()
+@click.argument("query")
+@_index_option
+@click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
+@click.option("--text-model", help="Text model for the query [default: the one the index was built with].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None)
+@_json_option
+def search(query, index_dir, k, text_model, device, as_json):
+    """Find photos matching QUERY, best first, with their scores."""
+    searcher = _open_searcher(index_dir, text_model, device)
+    with searcher.store:
+        results = searcher.search(query, k=k)
+    if as_json:
+        _emit(results.as_dict(), True, "")
+        return
+    if results.no_good_match:
+        click.echo(f"No good match for {query!r}" + (": the closest photos are below." if results.hits else "."))
+    for rank, hit in enumerate(results.hits, 1):
+        labels = ", ".join(name for name, _ in hit.labels[:3])
+        why = f"  [matched: {', '.join(hit.matched)}]" if hit.matched else ""
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else "") + why)
+
+
+# -- caption ------------------------------------------------------------------------------------------------
+@cli.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_model_options
+@_json_option
+def caption(images, as_json, **model_flags):
+    """Caption IMAGES and give their top-3 labels. No index needed."""
+    from indexer.errors import UnreadableImage
+    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from indexer.pipeline import describe
+
+    s = _settings(**model_flags)
+    models = Models(
+        BlipCaptioner(s.caption_model, device=s.device, precision=s.precision),
+        ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision),
+        TextEmbedder(s.text_model, device=s.device),  # not needed for captions: never loaded
+    )
+    models.classifier.load()
+    models.captioner.load()
+    out, failures = [], 0
+    for path in images:
+        try:
+            text, labels = describe(path, models)
+        except UnreadableImage as e:
+            failures += 1
+            out.append({"path": str(path), "error": str(e)})
+            continue
+        out.append(
+            {"path": str(path), "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
+        )
+    if as_json:
+        _emit(out, True, "")
+    else:
+        for item in out:
+            if "error" in item:
+                click.echo(f"{item['path']}: cannot read: {item['error']}", err=True)
+                continue
+            labels = ", ".join(f"{lb['name']} {lb['score']:.0%}" for lb in item["labels"])
+            click.echo(f"{item['path']}: {item['caption']}\n    {labels}")
+    if failures:
+        raise SystemExit(1)
+
+
+# -- import -------------------------------------------------------------------------------------------------
+@cli.command("import")
+@click.argument("jsonl", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_index_option
+@click.option("--text-model", help=f"sentence-transformers hub id or local folder [env {ENV['text_model']}].")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None)
+@_json_option
+def import_(jsonl, index_dir, text_model, device, as_json):
+    """Index captions you already have: one {"id", "caption", "labels"} object per line of JSONL."""
+    from indexer.importer import import_jsonl
+    from indexer.models import TextEmbedder
+    from indexer.store import IndexStore
+
+    s = _settings(text_model=text_model, device=device)
+    embedder = TextEmbedder(s.text_model, device=s.device).load()
+    models = {"caption": "imported", "classifier": "imported", "text": embedder.name}
+    index_dir = _index_dir(index_dir)
+    if (index_dir / "manifest.json").is_file():
+        with IndexStore.open(index_dir) as existing:
+            models.update({k: v for k, v in existing.manifest["models"].items() if k != "text"})
+    with IndexStore.open_or_create(index_dir, models, embedder.dim) as store:
+        summary = import_jsonl(jsonl, store, embedder)
+    text = f"imported {summary.added} new, {summary.updated} updated, {summary.unchanged} unchanged"
+    if summary.skipped:
+        text += f", skipped {len(summary.skipped)}:\n" + "\n".join(f"  line {n}: {r}" for n, r in summary.skipped)
+    _emit(summary.as_dict(), as_json, text)
+
+
+# -- eval ---------------------------------------------------------------------------------------------------
+@cli.command("eval")
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_index_option
+@click.option("--text-model", help="Text model for the queries [default: the one the index was built with].")
+@_json_option
+def eval_(queries, index_dir, text_model, as_json):
+    """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
+    from search.evaluate import evaluate, load_queries
+
+    items, bad = load_queries(queries)
+    for number, reason in bad:
+        click.echo(f"glimpse: {queries}:{number}: skipped: {reason}", err=True)
+    if not items:
+        raise click.UsageError(f"{queries} has no usable queries")
+    searcher = _open_searcher(index_dir, text_model, None)
+    with searcher.store:
+        result = evaluate(searcher, items)
+    if as_json:
+        _emit(result, True, "")
+        return
+
+    def line(name, r):
+        scores = "  ".join(f"{key} {r[key]:.3f}" for key in ("recall@1", "recall@5", "mrr@10"))
+        return f"{name:<8} n={r['n']:<4} {scores}"
+
+    click.echo(line("all", result))
+    for lang, r in result.get("by_lang", {}).items():
+        click.echo(line(lang, r))
+
+
+# -- stats --------------------------------------------------------------------------------------------------
+@cli.command()
+@_index_option
+@_json_option
+def stats(index_dir, as_json):
+    """Counts, models, size on disk, and the files that could not be indexed."""
+    from indexer.store import IndexStore
+
+    with IndexStore.open(_index_dir(index_dir)) as store:
+        data = store.stats()
+    if as_json:
+        _emit(data, True, "")
+        return
+    lines = [
+        f"index:    {data['index']}",
+        f"indexed:  {data['indexed']} ({data['vectors']} vectors)",
+        f"failed:   {data['failed']}",
+        f"size:     {data['size_bytes'] / 1e6:.1f} MB",
+        f"roots:    {', '.join(data['roots']) or '-'}",
+        "models:   " + ", ".join(f"{k}={v}" for k, v in data["models"].items()),
+    ]
+    lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
+    click.echo("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 error, 2 usage, 130 interrupted)."""
+    for key, value in PRIVACY_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    try:
+        result = cli.main(args=argv, prog_name="glimpse", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        click.echo("\nglimpse: interrupted; committed batches are kept, run the same command to resume.", err=True)
+        return 130
+    except GlimpseError as e:
+        click.echo(f"glimpse: error: {e}", err=True)
+        return 1
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
