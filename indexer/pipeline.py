@@ -13,6 +13,7 @@ could run on another engine. `index_folder` wires them together for one library 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -26,6 +27,8 @@ import numpy as np
 from .catalog import FileState, Label, NewImage
 from .decode import DecodedImage, decode
 from .errors import UnreadableImage
+from .lanes import Lanes
+from .lanes import plan as lane_plan
 from .models import Models
 from .scan import FileEntry, scan
 from .store import IndexStore
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
 LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
+DEFAULT_BATCH_SIZE = 16  # images per model batch (measured: see README, Performance)
 
 
 class Progress:
@@ -91,6 +95,27 @@ def file_hash(path: Path) -> str:
 
 
 # -- stages -------------------------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """A decoded image with each model's input already computed (in a decoding thread)."""
+
+    decoded: DecodedImage
+    caption_input: object  # what BlipCaptioner.caption accepts for one image
+    classify_input: object  # what ResNetClassifier.classify accepts for one image
+
+    @property
+    def width(self) -> int:
+        return self.decoded.width
+
+    @property
+    def height(self) -> int:
+        return self.decoded.height
+
+    @property
+    def taken_at(self) -> str | None:
+        return self.decoded.taken_at
+
+
 def decode_one(item: WorkItem) -> DecodedImage | str:
     """The decoded image, or the reason the file could not be used."""
     try:
@@ -99,12 +124,24 @@ def decode_one(item: WorkItem) -> DecodedImage | str:
         return str(e)
 
 
+def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
+    """Decode, then compute both models' inputs: all of it PIL and numpy, so it overlaps with inference."""
+    decoded = decode_one(item)
+    if isinstance(decoded, str):
+        return decoded
+    image = decoded.image
+    return Prepared(decoded, models.captioner.preprocess(image), models.classifier.preprocess(image))
+
+
 def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
     return [decode_one(item) for item in items]
 
 
 def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]]]:
-    return models.captioner.caption(images), models.classifier.classify(images)
+    """Captions and labels for PIL images or `Prepared` items."""
+    for_caption = [im.caption_input if isinstance(im, Prepared) else im for im in images]
+    for_labels = [im.classify_input if isinstance(im, Prepared) else im for im in images]
+    return models.captioner.caption(for_caption), models.classifier.classify(for_labels)
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
@@ -142,11 +179,16 @@ def index_folder(
     root: str | Path,
     store: IndexStore,
     models: Models,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int = 2,
     progress: Progress | None = None,
+    lanes: int | None = None,
 ) -> Summary:
-    """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run."""
+    """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run.
+
+    `workers` threads decode and preprocess the next batch while the models work on this one; each batch is
+    split across `lanes` inference threads (default: see `lanes.plan`) and committed as one transaction.
+    """
     progress = progress or Progress()
     started = time.perf_counter()
     root = Path(root).expanduser().resolve()
@@ -160,10 +202,15 @@ def index_folder(
         summary.unchanged = plan.unchanged
         progress.start(len(plan.work))
         try:
-            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool:
-                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool):
-                    good = [d.image for d in decoded if not isinstance(d, str)]
-                    captions, labels = infer_batch(good, models)
+            lane_count, lane_threads = lane_plan(getattr(models.captioner, "device", "cpu"))
+            with (
+                ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
+                Lanes(lanes or lane_count, lane_threads if lanes is None else 1) as lane_pool,
+            ):
+                prepare = functools.partial(prepare_one, models=models)
+                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool, prepare):
+                    good = [d for d in decoded if not isinstance(d, str)]
+                    captions, labels = _infer_in_lanes(good, models, lane_pool)
                     vectors = embed_batch(captions, labels, models)
                     failed = write_batch(store, root_id, items, decoded, captions, labels, vectors)
                     summary.failed += failed
@@ -253,16 +300,23 @@ def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, rep
         return None
 
 
+def _infer_in_lanes(images: Sequence, models: Models, lanes: Lanes) -> tuple[list[str], list[list[Label]]]:
+    """`infer_batch` on shares of the batch, one per lane, in parallel; results in order."""
+    results = lanes.map(lambda share: infer_batch(share, models), images)
+    return [c for captions, _ in results for c in captions], [lb for _, labels in results for lb in labels]
+
+
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
 
-def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor):
-    """Yield (items, decoded) per batch, decoding the next batch in the pool while the models work on this one."""
+def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor, work=decode_one):
+    """Yield (items, [work(item)...]) per batch, running `work` on the next batch in the pool while the models
+    work on this one."""
     pending: tuple[list[WorkItem], list[Future]] | None = None
     for items in batches:
-        submitted = (items, [pool.submit(decode_one, item) for item in items])
+        submitted = (items, [pool.submit(work, item) for item in items])
         if pending is not None:
             yield pending[0], [f.result() for f in pending[1]]
         pending = submitted
