@@ -139,14 +139,29 @@ def _open_searcher(index_dir: Path | None, text_model: str | None, device: str |
 @click.argument("query")
 @_index_option
 @click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
+@click.option("--label", help="Only photos with this label among their top 5 (case-insensitive).")
+@click.option("--folder", help="Only photos under this folder (or imported ids starting with it).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or after this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or before this date.")
 @click.option("--text-model", help="Text model for the query [default: the one the index was built with].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None)
 @_json_option
-def search(query, index_dir, k, text_model, device, as_json):
-    """Find photos matching QUERY, best first, with their scores."""
+def search(query, index_dir, k, label, folder, since, until, text_model, device, as_json):
+    """Find photos matching QUERY, best first, with their scores.
+
+    Put -WORD in the query to leave out photos whose caption, labels or file name contain WORD. Dates are
+    EXIF capture dates, or the file's modification date for photos without one.
+    """
+    from search import Filters
+
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
+    if folder and Path(folder).expanduser().is_dir():
+        folder = str(Path(folder).expanduser().resolve())
+    filters = Filters(label=label, folder=folder, since=since and since.date(), until=until and until.date())
     searcher = _open_searcher(index_dir, text_model, device)
     with searcher.store:
-        results = searcher.search(query, k=k)
+        results = searcher.search(query, k=k, filters=filters)
     if as_json:
         _emit(results.as_dict(), True, "")
         return
@@ -155,7 +170,8 @@ def search(query, index_dir, k, text_model, device, as_json):
     for rank, hit in enumerate(results.hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
         why = f"  [matched: {', '.join(hit.matched)}]" if hit.matched else ""
-        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}{when}")
         click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else "") + why)
 
 
