@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -300,6 +301,49 @@ def stats(index_dir, as_json):
     ]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
     click.echo("\n".join(lines))
+
+
+# -- serve --------------------------------------------------------------------------------------------------
+class _Auth(click.ParamType):
+    name = "USER:PASSWORD"
+
+    def convert(self, value, param, ctx):
+        from ui.server import parse_auth
+
+        try:
+            return parse_auth(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+@cli.command()
+@_index_option
+@click.option("--host", default="127.0.0.1", help="Address to listen on; 0.0.0.0 exposes the app to your network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Also publish a public *.gradio.live link (see the README first).")
+@click.option(
+    "--auth", type=_Auth(), envvar="GLIMPSE_AUTH", show_envvar=True,
+    help="Require this login for the pages and the API.",
+)  # fmt: skip
+@_model_options
+def serve(index_dir, host, port, share, auth, **model_flags):
+    """The web app: search, describe a photo, browse the library, index folders."""
+    from ui.app import build_app
+    from ui.library import default_models
+    from ui.server import launch
+
+    index_dir = _index_dir(index_dir)
+    demo = build_app(index_dir, default_models(index_dir, _settings(**model_flags)))
+    _, local_url, share_url = launch(demo, host=host, port=port, share=share, auth=auth, prevent_thread_lock=True)
+    click.echo(f"glimpse: serving {index_dir} at {local_url}" + (f" and {share_url}" if share_url else ""), err=True)
+    click.echo("glimpse: press Ctrl-C to stop", err=True)
+    try:
+        while demo.is_running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("\nglimpse: stopped", err=True)
+    finally:
+        demo.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,382 @@
+"""The glimpse web app: `build_app(index_dir) -> gr.Blocks` with four tabs (Search, Describe a photo, Library,
+Index) over one shared `Library`. Nothing is launched here: `glimpse serve` does that (see server.py).
+
+Every event has an `api_name`, so the app is also an API; `search` (query and k in, a list of results out)
+and `describe` (an image in, its caption and labels out) are the documented ones. Library errors arrive as
+typed exceptions and leave as readable messages (`gr.Error`), never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import date
+from pathlib import Path
+
+import gradio as gr
+
+from indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
+from indexer.models import Models
+from indexer.scan import is_image_name
+from search import Filters, Hit
+
+from . import views
+from .library import Library, default_models
+from .progress import GradioProgress
+from .thumbs import PREVIEW, Thumbnails
+from .upload import ACCEPTED, check_upload, photo_input
+from .views import Photo
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "photos"
+RESULTS = 24  # default number of search results
+PER_PAGE = 24  # library page size
+PLOT_LABELS = 15
+QUEUE_SIZE = 64  # requests waiting beyond this are turned away ("queue full") instead of piling up
+
+CSS = """
+.gl-header { gap: 0 !important; }
+.gl-header h1 { margin: 0; }
+.gl-header p { margin: 0; opacity: .8; }
+.gl-status { min-height: 2.2em; }
+.gl-detail { border-left: 1px solid var(--border-color-primary); padding-left: 14px; }
+/* gallery tiles: square photo, then its caption, labels and score as text under it (not over the photo) */
+.gl-tiles .grid-wrap.fixed-height { min-height: 0; max-height: none; }
+.gl-tiles .thumbnail-item { aspect-ratio: auto !important; height: auto !important; display: flex;
+  flex-direction: column; overflow: hidden; }
+.gl-tiles .thumbnail-item img { aspect-ratio: 1 / 1; width: 100%; height: auto !important; object-fit: cover; }
+.gl-tiles .caption-label { position: static !important; max-width: none !important; white-space: pre-line !important;
+  text-align: left; border: 0 !important; border-radius: 0 !important; background: transparent !important;
+  opacity: 1 !important; font-size: 13px; line-height: 1.35; padding: 6px 8px 8px !important; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(primary_hue="indigo", secondary_hue="slate", neutral_hue="zinc", radius_size="md")
+
+
+def readable(fn):
+    """Turn glimpse's typed errors (and unexpected OS errors) into a message for the user."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except GlimpseError as e:
+            raise gr.Error(str(e), print_exception=False) from e
+        except OSError as e:
+            log.exception("request failed")
+            raise gr.Error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), print_exception=False) from e
+
+    return wrapper
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise gr.Error(f"{name}: {value!r} is not a date (use YYYY-MM-DD)", print_exception=False) from None
+
+
+def _filters(label: str | None, folder: str | None, since: str | None, until: str | None) -> Filters:
+    filters = Filters(label=label or None, folder=folder or None, since=_date(since, "from"), until=_date(until, "to"))
+    if filters.since and filters.until and filters.since > filters.until:
+        raise gr.Error("The start date is after the end date.", print_exception=False)
+    return filters
+
+
+class Handlers:
+    """The app's event functions, over one Library and one thumbnail cache."""
+
+    def __init__(self, library: Library, thumbs: Thumbnails):
+        self.library = library
+        self.thumbs = thumbs
+
+    # -- tiles and details ------------------------------------------------------------------------------
+    def tile(self, photo: Photo, caption: str) -> tuple[str, str]:
+        image = self.thumbs.get(photo.file) if photo.file else None
+        return str(image or self.thumbs.placeholder("no image" if photo.file else "imported caption")), caption
+
+    def detail(self, photos: list[Photo], evt: gr.SelectData):
+        if not photos or not isinstance(evt.index, int) or not 0 <= evt.index < len(photos):
+            return gr.update(visible=False), None, "", None
+        photo = photos[evt.index]
+        preview = self.thumbs.get(photo.file, side=PREVIEW) if photo.file else None
+        image = str(preview) if preview else None
+        return gr.update(visible=True), image, views.detail_markdown(photo), views.label_bars(photo.labels)
+
+    # -- search -----------------------------------------------------------------------------------------
+    def _photos(self, query: str, k: int, filters: Filters):
+        results = self.library.search(query or "", k=int(k), filters=filters)
+        records = self.library.records([h.id for h in results.hits]) if results.hits else {}
+        return results, [Photo.from_record(records[h.id], h) for h in results.hits if h.id in records]
+
+    @readable
+    def search_gallery(self, query, k, label, folder, since, until):
+        hidden = gr.update(visible=False)
+        try:
+            results, photos = self._photos(query, k, _filters(label, folder, since, until))
+        except IndexNotFound as e:
+            return [], f"### No index yet\n{views._md(str(e))}", [], hidden
+        gallery = [self.tile(p, views.tile_caption(p)) for p in photos]
+        return gallery, views.search_status(results, len(photos)), photos, hidden
+
+    @readable
+    def search_api(
+        self, query: str, k: int = 10, label: str = "", folder: str = "", since: str = "", until: str = ""
+    ) -> list[dict]:
+        """Photos matching a plain-language query, best first. Each result has `file` (the photo's full path, or
+        the id of an imported caption), `caption`, `labels` (name and probability), `score`, `date` and
+        `date_source` ("exif", or "file" for the file's date), and the query words it `matched`. Optional
+        filters: a label, a folder, a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
+        filters = _filters(label, folder, since, until)
+        results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
+        return [api_result(hit) for hit in results.hits]
+
+    # -- describe ---------------------------------------------------------------------------------------
+    @readable
+    def describe(self, path):
+        if not path:
+            return "", None
+        path = check_upload(path)
+        try:
+            caption, labels = self.library.describe(path)
+        except UnreadableImage as e:
+            raise gr.Error(f"{path.name} can't be read as a photo: {e}", print_exception=False) from e
+        return caption, views.label_bars(labels, top=3)
+
+    # -- library ----------------------------------------------------------------------------------------
+    @readable
+    def browse(self, number, order, label):
+        try:
+            page = self.library.page(number or 1, PER_PAGE, order or "date", label or None)
+        except IndexNotFound:
+            return [], "No photos yet: index a folder in the **Index** tab.", 1, []
+        photos = [Photo.from_record(r) for r in page.records]
+        gallery = [self.tile(p, views.library_caption(p)) for p in photos]
+        return gallery, views.page_markdown(page.number, page.pages, page.total), page.number, photos
+
+    @readable
+    def overview(self):
+        """Everything that changes when the index does: counts, label choices, folders, plot, failures."""
+        import pandas as pd
+
+        counts = self.library.label_counts()
+        label_choices = [("Any label", "")] + [(f"{n} ({c})", n) for n, c in counts]
+        folders = [("Anywhere", "")] + [(str(f), str(f)) for f in self.library.folders()]
+        roots = [str(r) for r in self.library.roots()]
+        top = counts[:PLOT_LABELS]
+        plot = gr.BarPlot(
+            pd.DataFrame({"label": [n for n, _ in top], "photos": [c for _, c in top]}),
+            y_lim=[0, max([c for _, c in top], default=1)],
+        )
+        if self.library.exists:
+            stats = self.library.stats()
+            header = views.stats_markdown(stats)
+            failed = [[f["path"], f["reason"]] for f in stats["failures"]]
+        else:
+            header = f"No index at `{self.library.index_dir}` yet: index a folder in the **Index** tab."
+            failed = []
+        return (
+            header,
+            gr.update(choices=label_choices),
+            gr.update(choices=folders),
+            gr.update(choices=label_choices),
+            plot,
+            views.failures_markdown(len(failed)),
+            gr.update(value=failed, visible=bool(failed)),
+            gr.update(choices=roots, value=roots[0] if roots else None),
+        )
+
+    # -- index ------------------------------------------------------------------------------------------
+    @readable
+    def index(self, folder, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        if not folder or not str(folder).strip():
+            raise gr.Error("Choose or type a folder to index.", print_exception=False)
+        folder = Path(str(folder).strip()).expanduser()
+        if not folder.is_dir():
+            raise gr.Error(f"{folder} is not a folder on the machine running glimpse.", print_exception=False)
+        progress(0, desc="loading models")
+        summary = self.library.index(folder, progress=GradioProgress(progress))
+        return views.index_summary(summary, folder.resolve())
+
+
+def api_result(hit: Hit) -> dict:
+    """A hit for API clients. The path is under `file`: gradio_client takes any dict with a "path" for a file
+    to download, and these are results, not downloads."""
+    d = hit.as_dict()
+    d["file"] = d.pop("path")
+    return {key: d[key] for key in ("file", "caption", "labels", "score", "date", "date_source", "matched")}
+
+
+def example_photos(folder: Path | None, limit: int = 8) -> list[list[str]]:
+    if not folder or not Path(folder).is_dir():
+        return []
+    return [[str(p)] for p in sorted(Path(folder).rglob("*")) if p.is_file() and is_image_name(p.name)][:limit]
+
+
+def build_app(
+    index_dir: str | Path,
+    models: Models | None = None,
+    examples: Path | None = EXAMPLES,
+    thumbs_dir: str | Path | None = None,
+) -> gr.Blocks:
+    """The web app over the index at `index_dir` (which may not exist yet). `models` are loaded lazily, once,
+    and shared by every request; by default they come from the environment (see `glimpse serve --help`)."""
+    models = models or default_models(Path(index_dir))
+    library = Library(index_dir, models)
+    thumbs = Thumbnails(thumbs_dir or Path(gr.utils.get_upload_folder()) / "glimpse-thumbs")
+    ui = Handlers(library, thumbs)
+
+    with gr.Blocks(title="glimpse", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+        with gr.Column(elem_classes="gl-header"):
+            gr.Markdown("# glimpse\nFind your photos by describing them.")
+            header = gr.Markdown()
+
+        with gr.Tabs():
+            # -- Search ---------------------------------------------------------------------------------
+            with gr.Tab("Search", id="search"):
+                query = gr.Textbox(
+                    show_label=False, autofocus=True, elem_id="query", submit_btn="Search",
+                    placeholder="Describe the photo: a dog running on the beach, coffee on a wooden table… "
+                    "(-word leaves a word out)",
+                )  # fmt: skip
+                with gr.Accordion("Filters and number of results", open=False):
+                    with gr.Row():
+                        label = gr.Dropdown(
+                            label="Label", choices=[("Any label", "")], value="", allow_custom_value=True
+                        )
+                        folder = gr.Dropdown(
+                            label="Folder", choices=[("Anywhere", "")], value="", allow_custom_value=True
+                        )
+                        since = gr.DateTime(label="Taken from", include_time=False, type="string")
+                        until = gr.DateTime(label="Taken until", include_time=False, type="string")
+                        k = gr.Slider(1, 100, value=RESULTS, step=1, label="Results")
+                    gr.Markdown("Dates are EXIF capture dates, or the file's date for photos without one.")
+                status = gr.Markdown(elem_classes="gl-status", elem_id="search-status")
+                found = gr.State([])
+                with gr.Row():
+                    gallery = gr.Gallery(
+                        show_label=False, columns=4, fit_columns=False, object_fit="cover", allow_preview=False,
+                        buttons=[], elem_id="results", elem_classes="gl-tiles", scale=3,
+                    )  # fmt: skip
+                    with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as detail:
+                        detail_image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
+                        detail_text = gr.Markdown()
+                        detail_labels = gr.Label(num_top_classes=5, label="Labels")
+
+            # -- Describe a photo -----------------------------------------------------------------------
+            with gr.Tab("Describe a photo", id="describe"):
+                gr.Markdown(f"Drop or paste a photo ({ACCEPTED}) to caption and label it. Nothing is indexed.")
+                with gr.Row():
+                    with gr.Column():
+                        photo = photo_input(label="Photo", sources=["upload", "clipboard"], height=380, elem_id="photo")
+                        if samples := example_photos(examples):
+                            gr.Examples(samples, inputs=[photo], label="Or try a sample", examples_per_page=8)
+                    with gr.Column():
+                        caption = gr.Textbox(label="Caption (BLIP)", lines=2, interactive=False, elem_id="caption")
+                        labels = gr.Label(num_top_classes=3, label="Labels (ResNet-18)", elem_id="labels")
+
+            # -- Library --------------------------------------------------------------------------------
+            with gr.Tab("Library", id="library"):
+                with gr.Row():
+                    order = gr.Radio(
+                        [("Newest first", "date"), ("Folder and name", "path")], value="date", label="Sort"
+                    )
+                    lib_label = gr.Dropdown(label="Label", choices=[("Any label", "")], value="")
+                with gr.Row(equal_height=True):
+                    prev_page = gr.Button("← Previous", size="md", scale=0, min_width=110)
+                    page_number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
+                    next_page = gr.Button("Next →", size="md", scale=0, min_width=110)
+                    page_info = gr.Markdown(elem_id="page-info")
+                shown = gr.State([])
+                with gr.Row():
+                    lib_gallery = gr.Gallery(
+                        show_label=False, columns=6, fit_columns=False, object_fit="cover", allow_preview=False,
+                        buttons=[], elem_id="library", elem_classes="gl-tiles", scale=3,
+                    )  # fmt: skip
+                    with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as lib_detail:
+                        lib_image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
+                        lib_text = gr.Markdown()
+                        lib_labels = gr.Label(num_top_classes=5, label="Labels")
+                with gr.Row():
+                    plot = gr.BarPlot(
+                        x="label", y="photos", title="Most common labels (best guess per photo)", sort="-y",
+                        x_label_angle=-35, height=320, scale=3,
+                    )  # fmt: skip
+                    with gr.Column(scale=2):
+                        failed_info = gr.Markdown(elem_id="failed-info")
+                        failures = gr.Dataframe(
+                            headers=["file", "why it could not be read"], show_label=False, interactive=False,
+                            wrap=True, visible=False,
+                        )  # fmt: skip
+
+            # -- Index ----------------------------------------------------------------------------------
+            with gr.Tab("Index", id="index"):
+                gr.Markdown(
+                    f"Index or re-index a folder on the machine running glimpse, into `{library.index_dir}`. "
+                    "Only new and changed photos go through the models; on a CPU that is about one photo a second."
+                )
+                index_folder = gr.Dropdown(
+                    label="Folder", choices=[], allow_custom_value=True, elem_id="index-folder",
+                    info="A folder indexed before, or type the path of a new one.",
+                )  # fmt: skip
+                with gr.Row():
+                    index_button = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
+                index_result = gr.Markdown(elem_id="index-result")
+
+        # -- events -------------------------------------------------------------------------------------
+        overview_outputs = [header, label, folder, lib_label, plot, failed_info, failures, index_folder]
+        browse_inputs = [page_number, order, lib_label]
+        browse_outputs = [lib_gallery, page_info, page_number, shown]
+        quick = dict(concurrency_id="browse", concurrency_limit=4, api_visibility="undocumented")
+
+        gr.on(
+            [query.submit], ui.search_gallery, [query, k, label, folder, since, until],
+            [gallery, status, found, detail], api_name="search_gallery", api_visibility="undocumented",
+            concurrency_id="search", concurrency_limit=4,
+        )  # fmt: skip
+        gr.api(ui.search_api, api_name="search", concurrency_id="search", concurrency_limit=4)
+        gallery.select(
+            ui.detail, [found], [detail, detail_image, detail_text, detail_labels], api_name="search_detail", **quick
+        )
+
+        photo.change(
+            ui.describe, [photo], [caption, labels], api_name="describe",
+            concurrency_id="describe", concurrency_limit=1,
+        )  # fmt: skip
+
+        demo.load(ui.overview, None, overview_outputs, api_name="overview", **quick).then(
+            ui.browse, browse_inputs, browse_outputs, api_name="browse_first", **quick
+        )
+        page_number.submit(ui.browse, browse_inputs, browse_outputs, api_name="browse", **quick)
+        gr.on(
+            [order.change, lib_label.change], lambda _n, o, lb: ui.browse(1, o, lb), browse_inputs, browse_outputs,
+            api_name="browse_from_start", **quick,
+        )  # fmt: skip
+        prev_page.click(
+            lambda n, o, lb: ui.browse((n or 1) - 1, o, lb), browse_inputs, browse_outputs,
+            api_name="browse_previous", **quick,
+        )  # fmt: skip
+        next_page.click(
+            lambda n, o, lb: ui.browse((n or 1) + 1, o, lb), browse_inputs, browse_outputs,
+            api_name="browse_next", **quick,
+        )  # fmt: skip
+        lib_gallery.select(
+            ui.detail, [shown], [lib_detail, lib_image, lib_text, lib_labels], api_name="library_detail", **quick
+        )
+
+        index_button.click(
+            ui.index, [index_folder], [index_result], api_name="index", concurrency_id="index", concurrency_limit=1
+        ).then(ui.overview, None, overview_outputs, api_name="overview_after_index", **quick).then(
+            ui.browse, browse_inputs, browse_outputs, api_name="browse_after_index", **quick
+        )
+
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
+    demo.glimpse_library = library  # for launch(): the roots to serve, the index to keep off the file route
+    return demo
