@@ -195,7 +195,8 @@ def test_gradio_progress_adapter():
     progress.advance(2)
     progress.close()
     assert [c[0] for c in calls] == [(0, 4), (2, 4), (4, 4)]
-    assert calls[1][1] == "indexed 2 of 4 images · 2.0 images/s" and calls[2][1] == "indexed 4 of 4 images · 2.0 images/s"
+    assert calls[1][1] == "indexed 2 of 4 images · 2.0 images/s"
+    assert calls[2][1] == "indexed 4 of 4 images · 2.0 images/s"
     assert {c[2] for c in calls} == {"images"}
     GradioProgress(lambda value, desc, unit: calls.append(desc)).start(0)
     assert calls[-1] == "nothing new to index"
