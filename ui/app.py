@@ -40,6 +40,7 @@ CSS = """
 .gl-header h1 { margin: 0; }
 .gl-header p { margin: 0; opacity: .8; }
 .gl-status { min-height: 2.2em; }
+#index-result { min-height: 7em; }
 .gl-detail { border-left: 1px solid var(--border-color-primary); padding-left: 14px; }
 /* gallery tiles: square photo, then its caption, labels and score as text under it (not over the photo) */
 .gl-tiles .grid-wrap.fixed-height { min-height: 0; max-height: none; }
@@ -190,7 +191,7 @@ class Handlers:
             plot,
             views.failures_markdown(len(failed)),
             gr.update(value=failed, visible=bool(failed)),
-            gr.update(choices=roots, value=roots[0] if roots else None),
+            gr.update(choices=roots),
         )
 
     # -- index ------------------------------------------------------------------------------------------
@@ -225,11 +226,13 @@ def build_app(
     models: Models | None = None,
     examples: Path | None = EXAMPLES,
     thumbs_dir: str | Path | None = None,
+    batch_size: int = 8,
 ) -> gr.Blocks:
     """The web app over the index at `index_dir` (which may not exist yet). `models` are loaded lazily, once,
-    and shared by every request; by default they come from the environment (see `glimpse serve --help`)."""
+    and shared by every request; by default they come from the environment (see `glimpse serve --help`).
+    `batch_size` is the number of images per model batch when indexing from the app."""
     models = models or default_models(Path(index_dir))
-    library = Library(index_dir, models)
+    library = Library(index_dir, models, batch_size=batch_size)
     thumbs = Thumbnails(thumbs_dir or Path(gr.utils.get_upload_folder()) / "glimpse-thumbs")
     ui = Handlers(library, thumbs)
 
@@ -290,9 +293,9 @@ def build_app(
                     )
                     lib_label = gr.Dropdown(label="Label", choices=[("Any label", "")], value="")
                 with gr.Row(equal_height=True):
-                    prev_page = gr.Button("← Previous", size="md", scale=0, min_width=110)
+                    prev_page = gr.Button("← Previous", size="sm", scale=0, min_width=110)
                     page_number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
-                    next_page = gr.Button("Next →", size="md", scale=0, min_width=110)
+                    next_page = gr.Button("Next →", size="sm", scale=0, min_width=110)
                     page_info = gr.Markdown(elem_id="page-info")
                 shown = gr.State([])
                 with gr.Row():
@@ -322,8 +325,10 @@ def build_app(
                     f"Index or re-index a folder on the machine running glimpse, into `{library.index_dir}`. "
                     "Only new and changed photos go through the models; on a CPU that is about one photo a second."
                 )
+                roots = [str(r) for r in library.roots()]
                 index_folder = gr.Dropdown(
-                    label="Folder", choices=[], allow_custom_value=True, elem_id="index-folder",
+                    label="Folder", choices=roots, value=roots[0] if roots else None, allow_custom_value=True,
+                    elem_id="index-folder",
                     info="A folder indexed before, or type the path of a new one.",
                 )  # fmt: skip
                 with gr.Row():

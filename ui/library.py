@@ -48,9 +48,10 @@ class Page:
 
 
 class Library:
-    def __init__(self, index_dir: str | os.PathLike, models: Models):
+    def __init__(self, index_dir: str | os.PathLike, models: Models, batch_size: int = 8):
         self.index_dir = Path(index_dir).expanduser()
         self.models = models
+        self.batch_size = batch_size
         self._lock = threading.RLock()
         self._store: IndexStore | None = None
         self._root_listeners: list[Callable[[Path], None]] = []
@@ -155,7 +156,7 @@ class Library:
         self.models.load()  # a missing model fails before the index is touched
         known = set(self.roots())
         with IndexStore.open_or_create(self.index_dir, self.models.ids(), self.models.embedder.dim) as store:
-            summary = index_folder(root, store, self.models, progress=progress)
+            summary = index_folder(root, store, self.models, batch_size=self.batch_size, progress=progress)
         if root not in known:
             for listener in self._root_listeners:
                 listener(root)

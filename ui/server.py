@@ -90,6 +90,8 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
         show_error=False,
+        run_history=False,  # Gradio would keep every query and upload in the browser (or a Hugging Face bucket)
+        footer_links=["api", "settings"],
         ssr_mode=False,
         mcp_server=False,
         pwa=False,

@@ -154,12 +154,15 @@ def index_summary(summary: Summary, folder: Path) -> str:
         f"### Indexed `{str(folder).replace('`', '')}`",
         f"**{summary.added}** added · **{summary.updated}** updated · **{summary.moved}** moved · "
         f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed",
-        f"{summary.processed} images through the models in {summary.seconds:.1f} s ({summary.rate:.2f} images/s).",
+        f"{summary.processed} {'image' if summary.processed == 1 else 'images'} went through the models in "
+        f"{summary.seconds:.1f} s ({summary.rate:.2f} images/s); unchanged, moved and duplicate files are not "
+        "processed again.",
     ]
     if summary.failed:
-        lines.append("\nCould not be read:")
-        lines += [f"- `{p.replace('`', '')}`: {_md(r)}" for p, r in summary.failed]
-    return "\n".join(lines)
+        lines.append(
+            "Could not be read:\n" + "\n".join(f"- `{p.replace('`', '')}`: {_md(r)}" for p, r in summary.failed)
+        )
+    return "\n\n".join(lines)
 
 
 def failures_markdown(count: int) -> str:
