@@ -74,7 +74,7 @@ def test_search_with_filters_and_k(app):
     pets = client.predict("chelsea", 5, "", str(library / "pets"), "2021-01-01", "", api_name="/search")
     assert [r["file"] for r in pets] == [str(library / "pets" / "chelsea.jpg")]
     assert pets[0]["date"].startswith("2021-06-12") and pets[0]["date_source"] == "exif"
-    assert client.predict("chelsea", 5, "", str(library / "food"), api_name="/search") == []
+    assert client.predict(query="chelsea", k=5, folder=str(library / "food"), api_name="/search") == []
     assert len(client.predict("a photo of something", 1, api_name="/search")) <= 1
 
 
@@ -181,25 +181,6 @@ def test_index_a_new_folder_from_the_app(app, tmp_path):
 
     with pytest.raises(AppError, match="not a folder"):
         client.predict(str(tmp_path / "missing"), api_name="/index")
-
-
-def test_gradio_progress_adapter():
-    from ui.progress import GradioProgress
-
-    calls, now = [], [10.0]
-    progress = GradioProgress(lambda value, desc, unit: calls.append((value, desc, unit)), clock=lambda: now[0])
-    progress.start(4)
-    now[0] = 11.0
-    progress.advance(2)
-    now[0] = 12.0
-    progress.advance(2)
-    progress.close()
-    assert [c[0] for c in calls] == [(0, 4), (2, 4), (4, 4)]
-    assert calls[1][1] == "indexed 2 of 4 images · 2.0 images/s"
-    assert calls[2][1] == "indexed 4 of 4 images · 2.0 images/s"
-    assert {c[2] for c in calls} == {"images"}
-    GradioProgress(lambda value, desc, unit: calls.append(desc)).start(0)
-    assert calls[-1] == "nothing new to index"
 
 
 def _upload(path):

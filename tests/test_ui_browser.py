@@ -112,6 +112,18 @@ def test_search_shows_the_gallery_and_a_detail_view(page):
     assert "missile" in detail.inner_text() and "(EXIF)" in detail.inner_text()
     screenshot(page, "search.png")
 
+    # filters apply inside the search: taken from 2016 on leaves the astronaut (file date), not the 2015 rocket
+    page.get_by_text("Filters and number of results").click()
+    since = page.locator("#since input").first
+    since.fill("2016-01-01")
+    since.press("Enter")
+    query.press("Enter")
+    page.locator("#search-status").get_by_text("taken 2016-01-01").wait_for()
+    assert tiles.count() == 1 and "astronaut" in tiles.first.inner_text()
+    screenshot(page, "search-filters.png")
+    since.fill("")
+    since.press("Enter")
+
     query.fill("xqzv plorble")
     query.press("Enter")
     page.locator("#search-status").get_by_text("No good match").wait_for()

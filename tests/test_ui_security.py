@@ -88,7 +88,7 @@ def test_files_outside_the_library_are_refused(site):
         assert status in (400, 403, 404), f"{name}: {path} answered {status}"
         assert SECRET.encode() not in body and b"root:x:0:0" not in body and b"SQLite format" not in body, name
         refused[name] = status
-    assert len(refused) == 20
+    assert len(refused) == 20 and set(refused.values()) == {403}, refused
 
 
 def test_library_photos_are_served(site):
@@ -231,6 +231,7 @@ def test_launch_options(monkeypatch, caplog, site):
         launch(demo, share=True)
     assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
+    assert seen["run_history"] is False and seen["ssr_mode"] is False and seen["mcp_server"] is False
     assert "GRADIO_ALLOWED_PATHS" not in os.environ
     text = caplog.text
     assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text

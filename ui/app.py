@@ -41,6 +41,8 @@ CSS = """
 .gl-header p { margin: 0; opacity: .8; }
 .gl-status { min-height: 2.2em; }
 #index-result { min-height: 7em; }
+.gl-pager { align-items: center; }
+.gl-pager button { align-self: center; }
 .gl-detail { border-left: 1px solid var(--border-color-primary); padding-left: 14px; }
 /* gallery tiles: square photo, then its caption, labels and score as text under it (not over the photo) */
 .gl-tiles .grid-wrap.fixed-height { min-height: 0; max-height: none; }
@@ -123,8 +125,8 @@ class Handlers:
         try:
             results, photos = self._photos(query, k, _filters(label, folder, since, until))
         except IndexNotFound as e:
-            return [], f"### No index yet\n{views._md(str(e))}", [], hidden
-        gallery = [self.tile(p, views.tile_caption(p)) for p in photos]
+            return [], f"### No index yet\n{views.md_escape(str(e))}", [], hidden
+        gallery = gr.update(value=[self.tile(p, views.tile_caption(p)) for p in photos], selected_index=None)
         return gallery, views.search_status(results, len(photos)), photos, hidden
 
     @readable
@@ -157,10 +159,11 @@ class Handlers:
         try:
             page = self.library.page(number or 1, PER_PAGE, order or "date", label or None)
         except IndexNotFound:
-            return [], "No photos yet: index a folder in the **Index** tab.", 1, []
+            return [], "No photos yet: index a folder in the **Index** tab.", 1, [], gr.update(visible=False)
         photos = [Photo.from_record(r) for r in page.records]
-        gallery = [self.tile(p, views.library_caption(p)) for p in photos]
-        return gallery, views.page_markdown(page.number, page.pages, page.total), page.number, photos
+        gallery = gr.update(value=[self.tile(p, views.library_caption(p)) for p in photos], selected_index=None)
+        info = views.page_markdown(page.number, page.pages, page.total)
+        return gallery, info, page.number, photos, gr.update(visible=False)
 
     @readable
     def overview(self):
@@ -252,14 +255,17 @@ def build_app(
                 with gr.Accordion("Filters and number of results", open=False):
                     with gr.Row():
                         label = gr.Dropdown(
-                            label="Label", choices=[("Any label", "")], value="", allow_custom_value=True
-                        )
+                            label="Label", choices=[("Any label", "")], value="", allow_custom_value=True,
+                            elem_id="filter-label",
+                        )  # fmt: skip
                         folder = gr.Dropdown(
-                            label="Folder", choices=[("Anywhere", "")], value="", allow_custom_value=True
-                        )
-                        since = gr.DateTime(label="Taken from", include_time=False, type="string")
-                        until = gr.DateTime(label="Taken until", include_time=False, type="string")
-                        k = gr.Slider(1, 100, value=RESULTS, step=1, label="Results")
+                            label="Folder", choices=[("Anywhere", "")], value="", allow_custom_value=True,
+                            elem_id="filter-folder",
+                        )  # fmt: skip
+                    with gr.Row():
+                        since = gr.DateTime(label="Taken from", include_time=False, type="string", elem_id="since")
+                        until = gr.DateTime(label="Taken until", include_time=False, type="string", elem_id="until")
+                        k = gr.Slider(1, 100, value=RESULTS, step=1, label="Results", elem_id="k")
                     gr.Markdown("Dates are EXIF capture dates, or the file's date for photos without one.")
                 status = gr.Markdown(elem_classes="gl-status", elem_id="search-status")
                 found = gr.State([])
@@ -292,7 +298,7 @@ def build_app(
                         [("Newest first", "date"), ("Folder and name", "path")], value="date", label="Sort"
                     )
                     lib_label = gr.Dropdown(label="Label", choices=[("Any label", "")], value="")
-                with gr.Row(equal_height=True):
+                with gr.Row(elem_classes="gl-pager"):
                     prev_page = gr.Button("← Previous", size="sm", scale=0, min_width=110)
                     page_number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
                     next_page = gr.Button("Next →", size="sm", scale=0, min_width=110)
@@ -338,7 +344,7 @@ def build_app(
         # -- events -------------------------------------------------------------------------------------
         overview_outputs = [header, label, folder, lib_label, plot, failed_info, failures, index_folder]
         browse_inputs = [page_number, order, lib_label]
-        browse_outputs = [lib_gallery, page_info, page_number, shown]
+        browse_outputs = [lib_gallery, page_info, page_number, shown, lib_detail]
         quick = dict(concurrency_id="browse", concurrency_limit=4, api_visibility="undocumented")
 
         gr.on(

@@ -91,7 +91,7 @@ def original_link(photo: Photo) -> str:
     return f"{FILE_ROUTE}{quote(str(photo.file))}" if photo.file else ""
 
 
-def _md(text: str) -> str:
+def md_escape(text: str) -> str:
     """Escape text for Markdown (captions and paths come from files and users)."""
     text = html.escape(text, quote=False)
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>" else c for c in text)
@@ -99,7 +99,7 @@ def _md(text: str) -> str:
 
 # -- whole views --------------------------------------------------------------------------------------------
 def search_status(results: SearchResults, shown: int) -> str:
-    query = _md(results.query)
+    query = md_escape(results.query)
     if not results.query:
         return "Type what you are looking for, then press **Enter**."
     filters = results.filters
@@ -107,13 +107,13 @@ def search_status(results: SearchResults, shown: int) -> str:
     if filters.active:
         bits = []
         if filters.label:
-            bits.append(f"label *{_md(filters.label)}*")
+            bits.append(f"label *{md_escape(filters.label)}*")
         if filters.folder:
-            bits.append(f"in *{_md(filters.folder)}*")
+            bits.append(f"in *{md_escape(filters.folder)}*")
         if filters.since or filters.until:
             bits.append(f"taken {filters.since or '…'} to {filters.until or '…'}")
         if filters.exclude:
-            bits.append("without " + ", ".join(f"*{_md(w)}*" for w in filters.exclude))
+            bits.append("without " + ", ".join(f"*{md_escape(w)}*" for w in filters.exclude))
         scope = " (" + "; ".join(bits) + ")"
     if results.no_good_match or not shown:
         return (
@@ -125,12 +125,12 @@ def search_status(results: SearchResults, shown: int) -> str:
 
 
 def detail_markdown(photo: Photo) -> str:
-    lines = [f"### {_md(photo.caption) or '(no caption)'}", ""]
+    lines = [f"### {md_escape(photo.caption) or '(no caption)'}", ""]
     if photo.score is not None:
-        matched = f" · words matched: {_md(', '.join(photo.matched))}" if photo.matched else ""
+        matched = f" · words matched: {md_escape(', '.join(photo.matched))}" if photo.matched else ""
         lines.append(f"**Score** {photo.score:.3f}{matched}  ")
     if photo.file:
-        lines.append(f"**Taken** {_md(when(photo.date, photo.date_source))}  ")
+        lines.append(f"**Taken** {md_escape(when(photo.date, photo.date_source))}  ")
         if photo.size:
             lines.append(f"**Size** {photo.size[0]} × {photo.size[1]} px  ")
         lines.append(f"**File** `{photo.path.replace('`', '')}`  ")
@@ -160,7 +160,7 @@ def index_summary(summary: Summary, folder: Path) -> str:
     ]
     if summary.failed:
         lines.append(
-            "Could not be read:\n" + "\n".join(f"- `{p.replace('`', '')}`: {_md(r)}" for p, r in summary.failed)
+            "Could not be read:\n" + "\n".join(f"- `{p.replace('`', '')}`: {md_escape(r)}" for p, r in summary.failed)
         )
     return "\n\n".join(lines)
 
