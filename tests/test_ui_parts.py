@@ -10,7 +10,7 @@ from tests.conftest import DATA
 @pytest.fixture
 def handlers(tmp_path, tiny_models):
     """The app's event functions over an index that does not exist yet."""
-    from ui.app import Handlers
+    from ui.handlers import Handlers
     from ui.library import Library
     from ui.thumbs import Thumbnails
 

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.catalog import ImageRecord, Label
@@ -35,7 +35,7 @@ def default_models(index_dir: Path, settings: ModelSettings | None = None) -> Mo
     settings = settings or ModelSettings.resolve()
     if not os.environ.get(ENV["text_model"]) and (Path(index_dir) / "manifest.json").is_file():
         with IndexStore.open(index_dir) as store:
-            settings = ModelSettings(**{**settings.__dict__, "text_model": store.text_model})
+            settings = replace(settings, text_model=store.text_model)
     return Models.from_settings(settings)
 
 

@@ -68,7 +68,8 @@ def label_bars(labels: Sequence[tuple[str, float | None]] | Sequence[Label], top
 def when(date: str | None, source: str | None) -> str:
     if not date:
         return "no date"
-    text = datetime.fromisoformat(date).strftime("%-d %b %Y, %H:%M")
+    moment = datetime.fromisoformat(date)
+    text = f"{moment.day} {moment:%b %Y, %H:%M}"
     return f"{text} (EXIF)" if source == "exif" else f"{text} (file date: no EXIF date)"
 
 
@@ -82,7 +83,10 @@ def tile_caption(photo: Photo) -> str:
 
 def library_caption(photo: Photo) -> str:
     """The text under a tile when browsing: the caption, then the date and the best label."""
-    day = datetime.fromisoformat(photo.date).strftime("%-d %b %Y") if photo.date else ""
+    day = ""
+    if photo.date:
+        moment = datetime.fromisoformat(photo.date)
+        day = f"{moment.day} {moment:%b %Y}"
     details = [day, label_text(photo.labels, top=1)] if photo.labels else [day]
     return "\n".join([photo.caption or Path(photo.path).name, " · ".join(d for d in details if d)]).strip()
 
