@@ -177,10 +177,18 @@ def test_index_a_new_folder_from_the_app(app, tmp_path):
     assert results[0]["file"] == str(new.resolve() / "dahlia.jpg")
     assert str(new.resolve()) in demo.allowed_paths  # its photos can be served now
 
+    # the Library tab's counts and failure list follow
+    header, *_, failed_info, failures, _ = client.predict(api_name="/overview")
+    assert "**10** photos indexed" in header and "**1** could not be read" in header
+    assert "1 file" in failed_info and failures["value"]["data"][0][0].endswith("broken.png")
+
+    from filelock import FileLock
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError, match="not a folder"):
         client.predict(str(tmp_path / "missing"), api_name="/index")
+    with FileLock(demo.glimpse_library.index_dir / "indexer.lock"), pytest.raises(AppError, match="another glimpse"):
+        client.predict(str(new), api_name="/index")  # a CLI indexer is running: a message, not a traceback
 
 
 def _upload(path):
