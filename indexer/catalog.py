@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, SchemaTooNew
+from .errors import IndexCorrupt, SchemaTooNew, StorageError
 
 IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
 
@@ -194,8 +194,16 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic batch: everything in it is committed together or not at all."""
-        with self.conn:
-            yield self.conn
+        try:
+            with self.conn:
+                yield self.conn
+        except sqlite3.OperationalError as e:
+            if any(word in str(e) for word in ("full", "disk I/O", "readonly", "read-only")):
+                raise StorageError(
+                    f"cannot write the catalog {self.path}: {e}. Nothing of this batch was kept; "
+                    f"everything committed before is intact. Free some space and run again to resume."
+                ) from e
+            raise
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]

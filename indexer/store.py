@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .catalog import SCHEMA_VERSION, Catalog
-from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew
+from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew, StorageError
 from .vectors import VectorIndex, remove_leftovers, vector_files
 
 log = logging.getLogger(__name__)
@@ -155,8 +155,16 @@ class IndexStore:
     def save_vectors(self) -> None:
         """Write the FAISS file for the catalog's current generation (writers only)."""
         vectors = self.vectors()
-        if not any(gen == self._vectors_gen for _, gen in vector_files(self.folder)):
+        if any(gen == self._vectors_gen for _, gen in vector_files(self.folder)):
+            return
+        try:
             vectors.save(self.folder, self._vectors_gen)
+        except (OSError, RuntimeError) as e:  # faiss reports write errors as RuntimeError
+            remove_leftovers(self.folder)
+            raise StorageError(
+                f"cannot write the vector index in {self.folder}: {e}. The previous vector file is intact and "
+                f"the catalog has every embedding; free some space and run again."
+            ) from e
 
 
 def _read_manifest(path: Path) -> dict:
