@@ -94,6 +94,10 @@ def bad_library(root: Path) -> dict[str, str]:
     put("gray.jpg", encoded(photo_like((90, 60)).convert("L"), "JPEG"), "ok")
     put("webp.webp", encoded(photo_like((90, 60)), "WEBP"), "ok")
     put("bitmap.bmp", encoded(photo_like((90, 60)), "BMP"), "ok")
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # so PIL can also *write* HEIF here
+    put("phone.heic", encoded(photo_like((90, 60)), "HEIF"), "ok")
     # odd sizes
     put("one-pixel.png", encoded(Image.new("RGB", (1, 1), (9, 9, 9)), "PNG"), "ok")
     put("panorama.png", encoded(Image.new("RGB", (30000, 10), (20, 120, 200)), "PNG"), "ok")
