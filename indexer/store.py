@@ -112,7 +112,7 @@ class IndexStore:
             "failed": len(failures),
             "vectors": len(self.vectors()),
             "image_vectors": len(self.vectors("image")),
-            "size_bytes": sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file()),
+            "size_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
             "roots": catalog.roots(),
             "models": dict(self.manifest["models"]),
             "embedding_dim": self.dim,

@@ -146,3 +146,20 @@ def test_missing_index_and_wrong_dimension(tmp_path):
     IndexStore.open_or_create(tmp_path / "idx", MODELS, DIM).close()
     with pytest.raises(ModelMismatch, match="8-d"):
         IndexStore.open_or_create(tmp_path / "idx", MODELS, 16)
+
+
+def test_older_catalog_is_migrated_forward(tmp_path):
+    from indexer.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
+
+    path = tmp_path / "catalog.db"
+    with sqlite3.connect(path) as db:  # a catalog written by the first release
+        db.executescript(f"BEGIN; {MIGRATIONS[0][1]}; PRAGMA user_version = 1; COMMIT;")
+        db.execute("INSERT INTO roots(path) VALUES ('/lib')")
+        db.execute(
+            "INSERT INTO images(root_id, path, name, status, caption, indexed_at) VALUES (1, 'a.jpg', 'a.jpg', 'ok', 'x', 0)"
+        )
+    with Catalog(path) as catalog:
+        assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert catalog.count() == 1 and catalog.vector_generation("image") == 0
+        columns = {r[1] for r in catalog.conn.execute("PRAGMA table_info(images)")}
+        assert {"image_embedding", "layout"} <= columns
