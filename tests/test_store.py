@@ -156,7 +156,8 @@ def test_older_catalog_is_migrated_forward(tmp_path):
         db.executescript(f"BEGIN; {MIGRATIONS[0][1]}; PRAGMA user_version = 1; COMMIT;")
         db.execute("INSERT INTO roots(path) VALUES ('/lib')")
         db.execute(
-            "INSERT INTO images(root_id, path, name, status, caption, indexed_at) VALUES (1, 'a.jpg', 'a.jpg', 'ok', 'x', 0)"
+            "INSERT INTO images(root_id, path, name, status, caption, indexed_at) "
+            "VALUES (1, 'a.jpg', 'a.jpg', 'ok', 'x', 0)"
         )
     with Catalog(path) as catalog:
         assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
