@@ -103,17 +103,21 @@ def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
     return [decode_one(item) for item in items]
 
 
-def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]]]:
-    return models.captioner.caption(images), models.classifier.classify(images)
+def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
+    """Captions, top labels and image features (ResNet-18, one forward pass for labels and features)."""
+    labels, features = models.classifier.classify_with_features(images)
+    return models.captioner.caption(images), labels, features
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
     return models.embedder.embed([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
 
 
-def write_batch(store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors):
+def write_batch(
+    store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors, features
+):
     """One transaction: new rows for the batch, old versions of changed files gone."""
-    results = iter(zip(captions, labels, vectors, strict=True))
+    results = iter(zip(captions, labels, vectors, features, strict=True))
     failed = []
     with store.catalog.transaction():
         for item, d in zip(items, decoded, strict=True):
@@ -123,8 +127,8 @@ def write_batch(store: IndexStore, root_id: int, items: Sequence[WorkItem], deco
                 row.error = d
                 failed.append((e.rel, d))
             else:
-                row.caption, row.labels, row.embedding = next(results)
-                row.width, row.height, row.taken_at = d.width, d.height, d.taken_at
+                row.caption, row.labels, row.embedding, row.image_embedding = next(results)
+                row.width, row.height, row.taken_at, row.layout = d.width, d.height, d.taken_at, d.layout
             if item.replaces is not None:
                 store.catalog.delete([item.replaces])
             store.catalog.insert(root_id, row)
@@ -163,9 +167,9 @@ def index_folder(
             with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool:
                 for items, decoded in _prefetch(_batches(plan.work, batch_size), pool):
                     good = [d.image for d in decoded if not isinstance(d, str)]
-                    captions, labels = infer_batch(good, models)
+                    captions, labels, features = infer_batch(good, models)
                     vectors = embed_batch(captions, labels, models)
-                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors)
+                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors, features)
                     summary.failed += failed
                     summary.processed += len(items)
                     failed_paths = {path for path, _ in failed}

@@ -86,6 +86,13 @@ class ScriptedClassifier:
     def classify(self, images) -> list[list[Label]]:
         return [[Label(n, s) for n, s in SAMPLES[self.nearest(im)][1]] for im in images]
 
+    def classify_with_features(self, images) -> tuple[list[list[Label]], np.ndarray]:
+        """Labels, and 512-d image features (L2-normalized): a fixed projection of the colour thumbnail."""
+        projection = np.random.default_rng(0).standard_normal((12 * 12 * 3, 512)).astype(np.float32)
+        features = np.stack([_fingerprint(im) for im in images]) @ projection if images else np.zeros((0, 512))
+        features /= np.linalg.norm(features, axis=1, keepdims=True) + 1e-9
+        return self.classify(images), features.astype(np.float32)
+
 
 def scripted_models(photos: Path, embedder):
     """Models with scripted captions and labels for `photos` (a copy of data/photos) and a real `embedder`."""

@@ -170,7 +170,8 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
         click.echo(f"No good match for {query!r}" + (": the closest photos are below." if results.hits else "."))
     for rank, hit in enumerate(results.hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
-        why = f"  [matched: {', '.join(hit.matched)}]" if hit.matched else ""
+        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items())
+        why = f"  [matched {evidence}]" if evidence else ""
         when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
         click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}{when}")
         click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else "") + why)
@@ -301,6 +302,61 @@ def stats(index_dir, as_json):
     ]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
     click.echo("\n".join(lines))
+
+
+# -- similar and duplicates -----------------------------------------------------------------------------------
+def _print_hits(hits, as_json: bool) -> None:
+    if as_json:
+        _emit([h.as_dict() for h in hits], True, "")
+        return
+    for rank, hit in enumerate(hits, 1):
+        labels = ", ".join(name for name, _ in hit.labels[:3])
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else ""))
+
+
+@cli.command()
+@click.argument("image")
+@_index_option
+@click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
+@click.option("--classifier-weights", help=f"For files outside the library [env {ENV['classifier_weights']}].")
+@_json_option
+def similar(image, index_dir, k, classifier_weights, as_json):
+    """Photos that look like IMAGE: a photo id, a photo in the library, or any image file."""
+    from indexer.models import ResNetClassifier
+    from indexer.store import IndexStore
+    from search.similar import SimilarFinder
+
+    s = _settings(classifier_weights=classifier_weights)
+    classifier = ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision)
+    with IndexStore.open(_index_dir(index_dir)) as store:
+        hits = SimilarFinder(store, classifier).find(image, k=k)
+    _print_hits(hits, as_json)
+
+
+@cli.command()
+@_index_option
+@click.option(
+    "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+    help="Image-feature similarity (centred cosine) for cropped copies and bursts [default 0.85].",
+)  # fmt: skip
+@_json_option
+def duplicates(index_dir, threshold, as_json):
+    """Groups of exact copies (same bytes) and near copies (resized, re-encoded, cropped, bursts)."""
+    from indexer.store import IndexStore
+    from search.duplicates import NEAR_THRESHOLD, find_duplicates
+
+    with IndexStore.open(_index_dir(index_dir)) as store:
+        groups = find_duplicates(store, NEAR_THRESHOLD if threshold is None else threshold)
+    if as_json:
+        _emit([g.as_dict() for g in groups], True, "")
+        return
+    if not groups:
+        click.echo("No duplicates found.")
+    for n, group in enumerate(groups, 1):
+        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos)")
+        for path in group.paths:
+            click.echo(f"    {path}")
 
 
 # -- serve --------------------------------------------------------------------------------------------------

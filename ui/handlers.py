@@ -103,8 +103,9 @@ class Handlers:
     ) -> list[dict]:
         """Photos matching a plain-language query, best first. Each result has `file` (the photo's full path, or
         the id of an imported caption), `caption`, `labels` (name and probability), `score`, `date` and
-        `date_source` ("exif", or "file" for the file's date), and the query words it `matched`. Optional
-        filters: a label, a folder, a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
+        `date_source` ("exif", or "file" for the file's date), and `matched` (the query words found in its
+        caption, labels or file name). Optional filters: a label, a folder, a capture-date range (YYYY-MM-DD);
+        `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]

@@ -31,7 +31,7 @@ class Photo:
     date_source: str | None = None
     size: tuple[int, int] | None = None
     score: float | None = None
-    matched: list[str] = field(default_factory=list)
+    matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words}
 
     @classmethod
     def from_record(cls, record: ImageRecord, hit: Hit | None = None) -> Photo:
@@ -46,7 +46,7 @@ class Photo:
             date_source=source,
             size=(record.width, record.height) if record.width and record.height else None,
             score=hit.score if hit else None,
-            matched=list(hit.matched) if hit else [],
+            matched=dict(hit.matched) if hit else {},
         )
 
 
@@ -119,20 +119,21 @@ def search_status(results: SearchResults, shown: int) -> str:
         if filters.exclude:
             bits.append("without " + ", ".join(f"*{md_escape(w)}*" for w in filters.exclude))
         scope = " (" + "; ".join(bits) + ")"
-    if results.no_good_match or not shown:
-        return (
-            f"### No good match for “{query}”{scope}\n"
-            "None of your photos is close enough. Try other words, describe what is *in* the photo "
-            "(“two people on a bench”), or loosen the filters."
-        )
+    advice = "Try other words, describe what is *in* the photo (“two people on a bench”), or loosen the filters."
+    if not shown:
+        return f"### No good match for “{query}”{scope}\nNone of your photos is close enough. {advice}"
+    if results.no_good_match:
+        return f"### No good match for “{query}”{scope}\nThe closest photos are below, but none stands out. {advice}"
     return f"**{shown}** {'photo' if shown == 1 else 'photos'} for “{query}”{scope}, best first."
 
 
 def detail_markdown(photo: Photo) -> str:
     lines = [f"### {md_escape(photo.caption) or '(no caption)'}", ""]
     if photo.score is not None:
-        matched = f" · words matched: {md_escape(', '.join(photo.matched))}" if photo.matched else ""
-        lines.append(f"**Score** {photo.score:.3f}{matched}  ")
+        lines.append(f"**Score** {photo.score:.3f}  ")
+        if photo.matched:
+            where = " · ".join(f"{md_escape(', '.join(words))} ({field})" for field, words in photo.matched.items())
+            lines.append(f"**Words found** {where}  ")
     if photo.file:
         lines.append(f"**Taken** {md_escape(when(photo.date, photo.date_source))}  ")
         if photo.size:
