@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, SchemaTooNew
+from .errors import IndexCorrupt, SchemaTooNew, StorageError
 
 IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
 
@@ -83,8 +83,28 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "image_embeddings",
+        """
+        ALTER TABLE images ADD COLUMN image_embedding BLOB;  -- ResNet-18 penultimate features, L2-normalized
+        ALTER TABLE images ADD COLUMN layout BLOB;  -- 8x8 grayscale thumbnail, zero-mean, unit length
+        INSERT INTO meta VALUES ('image_generation', '0');
+        CREATE TRIGGER images_ai_image AFTER INSERT ON images WHEN new.image_embedding IS NOT NULL BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_generation';
+        END;
+        CREATE TRIGGER images_ad_image AFTER DELETE ON images WHEN old.image_embedding IS NOT NULL BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_generation';
+        END;
+        CREATE TRIGGER images_au_image AFTER UPDATE OF image_embedding ON images BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'image_generation';
+        END;
+        """,
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+# The two kinds of vectors: caption text (MiniLM) and image (ResNet-18 features). Column and generation key each.
+VECTOR_KINDS = {"text": ("embedding", "vector_generation"), "image": ("image_embedding", "image_generation")}
+LAYOUT_COLUMN = "layout"
 
 
 @dataclass(frozen=True)
@@ -144,6 +164,8 @@ class NewImage:
     caption: str | None = None
     labels: Sequence[Label] = ()
     embedding: np.ndarray | None = None
+    image_embedding: np.ndarray | None = None
+    layout: np.ndarray | None = None
     error: str | None = None  # set for a file that could not be used
 
 
@@ -194,8 +216,16 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic batch: everything in it is committed together or not at all."""
-        with self.conn:
-            yield self.conn
+        try:
+            with self.conn:
+                yield self.conn
+        except sqlite3.OperationalError as e:
+            if any(word in str(e) for word in ("full", "disk I/O", "readonly", "read-only")):
+                raise StorageError(
+                    f"cannot write the catalog {self.path}: {e}. Nothing of this batch was kept; "
+                    f"everything committed before is intact. Free some space and run again to resume."
+                ) from e
+            raise
 
     def _migrate(self) -> None:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -229,8 +259,9 @@ class Catalog:
         return [r[0] for r in self.conn.execute("SELECT path FROM roots WHERE path != ? ORDER BY id", (IMPORT_ROOT,))]
 
     # -- reading ----------------------------------------------------------------------------------------
-    def vector_generation(self) -> int:
-        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'vector_generation'").fetchone()[0])
+    def vector_generation(self, kind: str = "text") -> int:
+        key = VECTOR_KINDS[kind][1]
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.conn.execute(
@@ -290,10 +321,11 @@ class Catalog:
         )
         return [(r[0], r[1]) for r in self.conn.execute(sql, (top or -1,))]
 
-    def embeddings(self, ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids int64, vectors float32) of embedded rows: all of them, or those in `ids`."""
+    def embeddings(self, ids: Iterable[int] | None = None, kind: str = "text") -> tuple[np.ndarray, np.ndarray]:
+        """(ids int64, vectors float32) of rows with a `kind` embedding: all of them, or those in `ids`."""
+        column = LAYOUT_COLUMN if kind == "layout" else VECTOR_KINDS[kind][0]
         if ids is None:
-            rows = self.conn.execute("SELECT id, embedding FROM images WHERE embedding IS NOT NULL ORDER BY id")
+            rows = self.conn.execute(f"SELECT id, {column} FROM images WHERE {column} IS NOT NULL ORDER BY id")
             rows = rows.fetchall()
         else:
             ids = [int(i) for i in ids]  # numpy ints would bind as blobs
@@ -302,15 +334,16 @@ class Catalog:
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows += self.conn.execute(
-                    f"SELECT id, embedding FROM images WHERE embedding IS NOT NULL AND id IN ({marks})", chunk
+                    f"SELECT id, {column} FROM images WHERE {column} IS NOT NULL AND id IN ({marks})", chunk
                 ).fetchall()
         id_arr = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return id_arr, np.zeros((0, 0), dtype=np.float32)
         return id_arr, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
-    def embedded_ids(self) -> np.ndarray:
-        rows = self.conn.execute("SELECT id FROM images WHERE embedding IS NOT NULL").fetchall()
+    def embedded_ids(self, kind: str = "text") -> np.ndarray:
+        column = VECTOR_KINDS[kind][0]
+        rows = self.conn.execute(f"SELECT id FROM images WHERE {column} IS NOT NULL").fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def fts(self, match: str, limit: int) -> list[tuple[int, float]]:
@@ -324,21 +357,30 @@ class Catalog:
         except sqlite3.OperationalError:  # a query FTS5 can't parse is simply no lexical evidence
             return []
 
+    def hash_groups(self) -> list[tuple[str, list[int]]]:
+        """(hash, ids) for every content hash shared by more than one indexed photo."""
+        rows = self.conn.execute(
+            "SELECT hash, group_concat(id) FROM images WHERE status = 'ok' AND hash IS NOT NULL "
+            "GROUP BY hash HAVING COUNT(*) > 1"
+        )
+        return [(digest, sorted(int(i) for i in ids.split(","))) for digest, ids in rows]
+
     def failures(self) -> list[ImageRecord]:
         return self.records(status="failed")
 
     # -- writing (call inside transaction()) ----------------------------------------------------------
     def insert(self, root_id: int, item: NewImage) -> int:
         labels = [(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in item.labels]
-        emb = None if item.embedding is None else np.asarray(item.embedding, dtype=np.float32).tobytes()
+        emb, image_emb, layout = (None if v is None else np.asarray(v, np.float32).tobytes()
+                                  for v in (item.embedding, item.image_embedding, item.layout))  # fmt: skip
         cur = self.conn.execute(
             "INSERT INTO images (root_id, path, name, size, mtime_ns, hash, width, height, taken_at, caption, "
-            "labels, label_text, status, error, embedding, indexed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "labels, label_text, status, error, embedding, image_embedding, layout, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 root_id, item.path, item.name, item.size, item.mtime_ns, item.hash, item.width, item.height,
                 item.taken_at, item.caption, json.dumps(labels), ", ".join(n for n, _ in labels),
-                "failed" if item.error else "ok", item.error, emb, time.time(),
+                "failed" if item.error else "ok", item.error, emb, image_emb, layout, time.time(),
             ),
         )  # fmt: skip
         return cur.lastrowid
@@ -359,10 +401,13 @@ class Catalog:
     def copy_results(self, source_id: int) -> NewImage:
         """The caption, labels and embedding of an indexed row, to reuse for identical bytes elsewhere."""
         row = self.conn.execute(
-            "SELECT width, height, taken_at, caption, labels, embedding FROM images WHERE id = ?", (source_id,)
+            "SELECT width, height, taken_at, caption, labels, embedding, image_embedding, layout FROM images "
+            "WHERE id = ?",
+            (source_id,),
         ).fetchone()
         labels = [Label(n, s) for n, s in json.loads(row[4] or "[]")]
-        emb = None if row[5] is None else np.frombuffer(row[5], dtype=np.float32)
+        emb, image_emb, layout = (None if b is None else np.frombuffer(b, dtype=np.float32) for b in row[5:8])
         return NewImage(
-            path="", name="", width=row[0], height=row[1], taken_at=row[2], caption=row[3], labels=labels, embedding=emb
-        )
+            path="", name="", width=row[0], height=row[1], taken_at=row[2], caption=row[3], labels=labels,
+            embedding=emb, image_embedding=image_emb, layout=layout,
+        )  # fmt: skip

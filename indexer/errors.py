@@ -19,10 +19,11 @@ class ModelUnavailable(GlimpseError):
     def __init__(self, kind: str, model: str, env_var: str, reason: str):
         self.kind, self.model, self.env_var, self.reason = kind, model, env_var, reason
         local = self._LOCAL.get(kind, "a local copy")
+        flag = {"caption": "--caption-model", "classifier": "--classifier-weights", "text": "--text-model"}.get(kind)
         super().__init__(
             f"could not load the {kind} model {model!r}: {reason}\n"
             f"  Fetch it once on a machine with network access (it is then cached), or point glimpse at a local copy,\n"
-            f"  {local}: set {env_var}=/path/to/it or pass the matching --*-model flag."
+            f"  {local}: set {env_var}=/path/to/it" + (f" or pass {flag} /path/to/it." if flag else ".")
         )
 
 
@@ -52,6 +53,10 @@ class IndexLocked(IndexProblem):
 
 class ModelMismatch(IndexProblem):
     """The index was built with a different embedding model than the one requested."""
+
+
+class StorageError(IndexProblem):
+    """The index could not be written (disk full, read-only folder). What was committed before stays readable."""
 
 
 class InvalidInput(GlimpseError):

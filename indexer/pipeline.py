@@ -97,23 +97,17 @@ def file_hash(path: Path) -> str:
 # -- stages -------------------------------------------------------------------------------------------------
 @dataclass
 class Prepared:
-    """A decoded image with each model's input already computed (in a decoding thread)."""
+    """A decoded image with each model's input already computed (in a decoding thread). Its other attributes
+    (width, height, taken_at, ...) are the DecodedImage's."""
 
     decoded: DecodedImage
     caption_input: object  # what BlipCaptioner.caption accepts for one image
     classify_input: object  # what ResNetClassifier.classify accepts for one image
 
-    @property
-    def width(self) -> int:
-        return self.decoded.width
-
-    @property
-    def height(self) -> int:
-        return self.decoded.height
-
-    @property
-    def taken_at(self) -> str | None:
-        return self.decoded.taken_at
+    def __getattr__(self, name: str):
+        if name == "decoded":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.decoded, name)
 
 
 def decode_one(item: WorkItem) -> DecodedImage | str:
@@ -130,27 +124,37 @@ def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
     if isinstance(decoded, str):
         return decoded
     image = decoded.image
-    return Prepared(decoded, models.captioner.preprocess(image), models.classifier.preprocess(image))
+    return Prepared(decoded, _model_input(models.captioner, image), _model_input(models.classifier, image))
+
+
+def _model_input(model, image):
+    """`model.preprocess(image)` when the model offers it (a fake or another engine may not): the image itself."""
+    preprocess = getattr(model, "preprocess", None)
+    return image if preprocess is None else preprocess(image)
 
 
 def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
     return [decode_one(item) for item in items]
 
 
-def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]]]:
-    """Captions and labels for PIL images or `Prepared` items."""
+def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
+    """Captions, top labels and image features (ResNet-18, one forward pass for labels and features), for PIL
+    images or `Prepared` items."""
     for_caption = [im.caption_input if isinstance(im, Prepared) else im for im in images]
     for_labels = [im.classify_input if isinstance(im, Prepared) else im for im in images]
-    return models.captioner.caption(for_caption), models.classifier.classify(for_labels)
+    labels, features = models.classifier.classify_with_features(for_labels)
+    return models.captioner.caption(for_caption), labels, features
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
     return models.embedder.embed([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
 
 
-def write_batch(store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors):
+def write_batch(
+    store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors, features
+):
     """One transaction: new rows for the batch, old versions of changed files gone."""
-    results = iter(zip(captions, labels, vectors, strict=True))
+    results = iter(zip(captions, labels, vectors, features, strict=True))
     failed = []
     with store.catalog.transaction():
         for item, d in zip(items, decoded, strict=True):
@@ -160,8 +164,8 @@ def write_batch(store: IndexStore, root_id: int, items: Sequence[WorkItem], deco
                 row.error = d
                 failed.append((e.rel, d))
             else:
-                row.caption, row.labels, row.embedding = next(results)
-                row.width, row.height, row.taken_at = d.width, d.height, d.taken_at
+                row.caption, row.labels, row.embedding, row.image_embedding = next(results)
+                row.width, row.height, row.taken_at, row.layout = d.width, d.height, d.taken_at, d.layout
             if item.replaces is not None:
                 store.catalog.delete([item.replaces])
             store.catalog.insert(root_id, row)
@@ -210,9 +214,9 @@ def index_folder(
                 prepare = functools.partial(prepare_one, models=models)
                 for items, decoded in _prefetch(_batches(plan.work, batch_size), pool, prepare):
                     good = [d for d in decoded if not isinstance(d, str)]
-                    captions, labels = _infer_in_lanes(good, models, lane_pool)
+                    captions, labels, features = _infer_in_lanes(good, models, lane_pool)
                     vectors = embed_batch(captions, labels, models)
-                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors)
+                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors, features)
                     summary.failed += failed
                     summary.processed += len(items)
                     failed_paths = {path for path, _ in failed}
@@ -300,10 +304,12 @@ def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, rep
         return None
 
 
-def _infer_in_lanes(images: Sequence, models: Models, lanes: Lanes) -> tuple[list[str], list[list[Label]]]:
+def _infer_in_lanes(images: Sequence, models: Models, lanes: Lanes):
     """`infer_batch` on shares of the batch, one per lane, in parallel; results in order."""
     results = lanes.map(lambda share: infer_batch(share, models), images)
-    return [c for captions, _ in results for c in captions], [lb for _, labels in results for lb in labels]
+    captions = [c for r in results for c in r[0]]
+    labels = [lb for r in results for lb in r[1]]
+    return captions, labels, np.concatenate([r[2] for r in results])
 
 
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:

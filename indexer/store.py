@@ -9,6 +9,7 @@ INDEX/
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .catalog import SCHEMA_VERSION, Catalog
-from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew
+from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew, StorageError
 from .vectors import VectorIndex, remove_leftovers, vector_files
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CATALOG = "catalog.db"
 LOCK = "indexer.lock"
+IMAGE_VECTORS = "image-vectors"  # a folder like the index's own, with the image-embedding FAISS files
+IMAGE_DIM = 512  # ResNet-18 penultimate features
 
 
 class IndexStore:
@@ -33,8 +36,7 @@ class IndexStore:
         self.folder = Path(folder)
         self.manifest = manifest
         self.catalog = catalog
-        self._vectors: VectorIndex | None = None
-        self._vectors_gen: int | None = None
+        self._vectors: dict[str, tuple[VectorIndex, int | None]] = {}  # kind -> (index, catalog generation)
 
     # -- opening --------------------------------------------------------------------------------------
     @classmethod
@@ -80,6 +82,7 @@ class IndexStore:
         manifest["schema_version"] = SCHEMA_VERSION
         _write_json_atomic(path, manifest)
         remove_leftovers(folder)
+        remove_leftovers(folder / IMAGE_VECTORS)
         return store
 
     def close(self) -> None:
@@ -108,7 +111,8 @@ class IndexStore:
             "indexed": catalog.count("ok"),
             "failed": len(failures),
             "vectors": len(self.vectors()),
-            "size_bytes": sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file()),
+            "image_vectors": len(self.vectors("image")),
+            "size_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
             "roots": catalog.roots(),
             "models": dict(self.manifest["models"]),
             "embedding_dim": self.dim,
@@ -135,28 +139,46 @@ class IndexStore:
             lock.release()
 
     # -- vectors ----------------------------------------------------------------------------------------
-    def vectors(self) -> VectorIndex:
-        """The FAISS index, matching the catalog's current state.
+    def _vector_folder(self, kind: str) -> Path:
+        return self.folder if kind == "text" else self.folder / IMAGE_VECTORS
 
-        Loaded once, then kept in step: when the catalog's vector generation moves (an indexer committed a
-        batch, or the file on disk is stale, corrupt or missing), the difference is repaired from the
+    def vectors(self, kind: str = "text") -> VectorIndex:
+        """The FAISS index of `kind` ("text": caption embeddings, "image": ResNet features), matching the catalog.
+
+        Loaded once, then kept in step: when the catalog's generation for that kind moves (an indexer committed
+        a batch, or the file on disk is stale, corrupt or missing), the difference is repaired from the
         embeddings stored in the catalog.
         """
-        generation = self.catalog.vector_generation()
-        if self._vectors is None:
-            self._vectors, self._vectors_gen = VectorIndex.load(self.folder, self.dim)
-        if self._vectors_gen != generation:
-            added, removed = self._vectors.sync(self.catalog.embedded_ids(), self.catalog.embeddings)
+        generation = self.catalog.vector_generation(kind)
+        if kind not in self._vectors:
+            dim = self.dim if kind == "text" else IMAGE_DIM
+            self._vectors[kind] = VectorIndex.load(self._vector_folder(kind), dim)
+        index, loaded_gen = self._vectors[kind]
+        if loaded_gen != generation:
+            fetch = functools.partial(self.catalog.embeddings, kind=kind)
+            added, removed = index.sync(self.catalog.embedded_ids(kind), fetch)
             if added or removed:
-                log.info("vectors brought up to date with the catalog: +%d -%d", added, removed)
-            self._vectors_gen = generation
-        return self._vectors
+                log.info("%s vectors brought up to date with the catalog: +%d -%d", kind, added, removed)
+            self._vectors[kind] = (index, generation)
+        return index
 
     def save_vectors(self) -> None:
-        """Write the FAISS file for the catalog's current generation (writers only)."""
-        vectors = self.vectors()
-        if not any(gen == self._vectors_gen for _, gen in vector_files(self.folder)):
-            vectors.save(self.folder, self._vectors_gen)
+        """Write the FAISS files for the catalog's current generations (writers only)."""
+        for kind in ("text", "image"):
+            index = self.vectors(kind)
+            generation = self._vectors[kind][1]
+            folder = self._vector_folder(kind)
+            if any(gen == generation for _, gen in vector_files(folder)):
+                continue
+            try:
+                folder.mkdir(exist_ok=True)
+                index.save(folder, generation)
+            except (OSError, RuntimeError) as e:  # faiss reports write errors as RuntimeError
+                remove_leftovers(folder)
+                raise StorageError(
+                    f"cannot write the {kind} vector index in {folder}: {e}. The previous vector file is intact "
+                    f"and the catalog has every embedding; free some space and run again."
+                ) from e
 
 
 def _read_manifest(path: Path) -> dict:
@@ -174,9 +196,13 @@ def _read_manifest(path: Path) -> dict:
 
 def _write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"cannot write {path}: {e.strerror or e}; the previous file is intact") from e

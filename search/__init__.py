@@ -1,5 +1,6 @@
 """glimpse search: natural-language queries over an index built by `indexer`."""
 
 from .engine import Hit, Searcher, SearchResults
+from .filters import Filters
 
-__all__ = ["Hit", "SearchResults", "Searcher"]
+__all__ = ["Filters", "Hit", "SearchResults", "Searcher"]

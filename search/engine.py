@@ -10,13 +10,17 @@ in items the dense top-N missed (an ImageNet label, a file name, a rare word). R
 shared word ("tropical" in "tropical bird") from outranking the right photo; an OR of the words measured
 worse than dense-only at this weight. Rank fusion (RRF) loses to dense-only too, because it throws away how
 far apart the cosines are. `score` stays on the cosine scale, so thresholds mean the same for every
-query. When even the best cosine is below MIN_SCORE and nothing matches a word, the query has no good match.
+query. Photos below MIN_SCORE are not listed unless they match the words; whether the query has a good match at
+all is judged per query (confidence.py).
+
+Filters (label, folder, capture date, `-word` exclusions; see filters.py) restrict both candidate searches to
+the rows that pass them, so they never change how the remaining photos are scored.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 
 import numpy as np
 
@@ -24,11 +28,14 @@ from indexer.catalog import ImageRecord
 from indexer.models import TextEmbedder
 from indexer.store import IndexStore
 
+from .confidence import no_good_match
+from .explain import WORD, matched_words
+from .filters import Filters, allowed_ids, dense_within, lexical_within, split_exclusions
+
 LEXICAL_WEIGHT = 0.2
 MIN_SCORE = 0.3  # below this cosine, a photo is not a good match for the query
 CANDIDATES = 200  # dense and lexical candidates considered per query
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their there this to was were "
     "with photo photos picture pictures image images show me some".split()
@@ -43,8 +50,10 @@ class Hit:
     labels: list[tuple[str, float | None]]
     score: float  # what the ranking used (cosine + lexical nudge)
     semantic: float  # cosine similarity of query and caption text
-    matched: list[str] = field(default_factory=list)  # query words found in caption, labels or file name
-    taken_at: str | None = None
+    matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words in it}
+    taken_at: str | None = None  # EXIF capture time
+    date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
+    date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -58,13 +67,19 @@ class SearchResults:
     query: str
     hits: list[Hit]
     no_good_match: bool
+    filters: Filters = field(default_factory=Filters)
 
     def as_dict(self) -> dict:
-        return {"query": self.query, "no_good_match": self.no_good_match, "results": [h.as_dict() for h in self.hits]}
+        return {
+            "query": self.query,
+            "no_good_match": self.no_good_match,
+            "filters": self.filters.as_dict(),
+            "results": [h.as_dict() for h in self.hits],
+        }
 
 
 def query_terms(query: str) -> list[str]:
-    words = [w.lower() for w in _WORD.findall(query)]
+    words = [w.lower() for w in WORD.findall(query)]
     return [w for w in words if w not in STOPWORDS] or words
 
 
@@ -80,33 +95,51 @@ class Searcher:
         self.store = store
         self.embedder = embedder
 
-    def search(self, query: str, k: int = 10, min_score: float | None = MIN_SCORE) -> SearchResults:
-        """The best `k` photos for `query`. With `min_score=None`, every candidate is ranked (for evaluation)."""
+    def search(
+        self, query: str, k: int = 10, min_score: float | None = MIN_SCORE, filters: Filters | None = None
+    ) -> SearchResults:
+        """The best `k` photos for `query` among those passing `filters`; `-word` in the query excludes a word.
+
+        With `min_score=None`, every candidate is ranked (for evaluation).
+        """
         query = query.strip()
-        if not query:
-            return SearchResults(query, [], no_good_match=True)
-        qvec = self.embedder.embed([query])[0]
-        scores = self._candidates(qvec, query, max(k, CANDIDATES))
+        text, excluded = split_exclusions(query)
+        filters = filters or Filters()
+        if excluded:
+            filters = replace(filters, exclude=tuple(dict.fromkeys(filters.exclude + excluded)))
+        if not text:
+            return SearchResults(query, [], no_good_match=True, filters=filters)
+        qvec = self.embedder.embed([text])[0]
+        scores = self._candidates(qvec, text, max(k, CANDIDATES), filters)
         if not scores:
-            return SearchResults(query, [], no_good_match=True)
+            return SearchResults(query, [], no_good_match=True, filters=filters)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])
-        best_semantic = max(sem for _, (_, sem, _) in ranked)
-        no_good = best_semantic < (min_score or 0.0) and not any(lex > 0 for _, (_, _, lex) in ranked)
+        no_good = no_good_match([sem for _, (_, sem, _) in ranked], any(lex > 0 for _, (_, _, lex) in ranked))
         if min_score is not None:
             ranked = [(i, v) for i, v in ranked if v[1] >= min_score or v[2] > 0]
         ranked = ranked[:k]
         records = self.store.catalog.get(i for i, _ in ranked)
-        terms = query_terms(query)
-        hits = [self._hit(records[i], *v, terms) for i, v in ranked if i in records]
-        return SearchResults(query, hits, no_good_match=no_good)
+        terms = query_terms(text)
+        hits = [hit_for(records[i], score, sem, terms) for i, (score, sem, _) in ranked if i in records]
+        return SearchResults(query, hits, no_good_match=no_good, filters=filters)
 
-    def _candidates(self, qvec: np.ndarray, query: str, n: int) -> dict[int, tuple[float, float, float]]:
-        """id -> (score, cosine, normalized bm25) for the dense top-n and the lexical top-n."""
+    def _candidates(
+        self, qvec: np.ndarray, query: str, n: int, filters: Filters
+    ) -> dict[int, tuple[float, float, float]]:
+        """id -> (score, cosine, normalized bm25) for the dense top-n and the lexical top-n (within `filters`)."""
         vectors = self.store.vectors()
-        sims, ids = vectors.search(qvec[None, :], n)
-        semantic = {int(i): float(s) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0}
         expr = fts_expression(query_terms(query))
-        lexical = dict(self.store.catalog.fts(expr, n)) if expr else {}
+        if filters.active:
+            allowed = allowed_ids(self.store.catalog, filters)
+            if not len(allowed):
+                return {}
+            sims, ids = dense_within(vectors, qvec, n, allowed)
+            lexical = dict(lexical_within(self.store.catalog, expr, n, filters)) if expr else {}
+        else:
+            sims, ids = vectors.search(qvec[None, :], n)
+            sims, ids = sims[0], ids[0]
+            lexical = dict(self.store.catalog.fts(expr, n)) if expr else {}
+        semantic = {int(i): float(s) for i, s in zip(ids, sims, strict=True) if i >= 0}
         if lexical:
             top = max(lexical.values()) or 1.0
             lexical = {i: max(0.0, b) / top for i, b in lexical.items()}
@@ -119,19 +152,27 @@ class Searcher:
             i: (sem + LEXICAL_WEIGHT * lexical.get(i, 0.0), sem, lexical.get(i, 0.0)) for i, sem in semantic.items()
         }
 
-    @staticmethod
-    def _hit(record: ImageRecord, score: float, semantic: float, lexical: float, terms: list[str]) -> Hit:
-        haystack = {w.lower() for w in _WORD.findall(" ".join(
-            [record.caption or "", record.name, *(lb.name for lb in record.labels)]
-        ))}  # fmt: skip
-        path = str(record.full_path) if record.full_path else record.path
-        return Hit(
-            id=record.id,
-            path=path,
-            caption=record.caption,
-            labels=[(lb.name, lb.score) for lb in record.labels],
-            score=score,
-            semantic=semantic,
-            matched=[t for t in terms if t in haystack] if lexical > 0 else [],
-            taken_at=record.taken_at,
-        )
+
+def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str] = ()) -> Hit:
+    date, source = photo_date(record)
+    return Hit(
+        id=record.id,
+        path=str(record.full_path) if record.full_path else record.path,
+        caption=record.caption,
+        labels=[(lb.name, lb.score) for lb in record.labels],
+        score=score,
+        semantic=semantic,
+        matched=matched_words(record, list(terms)),
+        taken_at=record.taken_at,
+        date=date,
+        date_source=source,
+    )
+
+
+def photo_date(record: ImageRecord) -> tuple[str | None, str | None]:
+    """(ISO date-time, "exif" or "file") a photo is filed under: its EXIF capture time, else its mtime."""
+    if record.taken_at:
+        return record.taken_at, "exif"
+    if record.mtime_ns is not None and not record.is_import:
+        return datetime.fromtimestamp(record.mtime_ns / 1e9).isoformat(timespec="seconds"), "file"
+    return None, None

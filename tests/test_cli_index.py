@@ -131,7 +131,7 @@ def test_search_prints_ranked_results(run_cli, library, tmp_path):
     results = json.loads(out)
     # random captions mean nothing, but the file name is exact-word evidence
     assert results["results"][0]["path"].endswith("pets/chelsea.jpg")
-    assert "chelsea" in results["results"][0]["matched"]
+    assert results["results"][0]["matched"]["name"] == ["chelsea"]
     assert len(results["results"]) <= 3
 
     code, out, _ = run_cli("search", "chelsea", "--index", index)

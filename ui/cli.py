@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -139,14 +140,29 @@ def _open_searcher(index_dir: Path | None, text_model: str | None, device: str |
 @click.argument("query")
 @_index_option
 @click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
+@click.option("--label", help="Only photos with this label among their top 5 (case-insensitive).")
+@click.option("--folder", help="Only photos under this folder (or imported ids starting with it).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or after this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or before this date.")
 @click.option("--text-model", help="Text model for the query [default: the one the index was built with].")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None)
 @_json_option
-def search(query, index_dir, k, text_model, device, as_json):
-    """Find photos matching QUERY, best first, with their scores."""
+def search(query, index_dir, k, label, folder, since, until, text_model, device, as_json):
+    """Find photos matching QUERY, best first, with their scores.
+
+    Put -WORD in the query to leave out photos whose caption, labels or file name contain WORD. Dates are
+    EXIF capture dates, or the file's modification date for photos without one.
+    """
+    from search import Filters
+
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
+    if folder and Path(folder).expanduser().is_dir():
+        folder = str(Path(folder).expanduser().resolve())
+    filters = Filters(label=label, folder=folder, since=since and since.date(), until=until and until.date())
     searcher = _open_searcher(index_dir, text_model, device)
     with searcher.store:
-        results = searcher.search(query, k=k)
+        results = searcher.search(query, k=k, filters=filters)
     if as_json:
         _emit(results.as_dict(), True, "")
         return
@@ -154,8 +170,10 @@ def search(query, index_dir, k, text_model, device, as_json):
         click.echo(f"No good match for {query!r}" + (": the closest photos are below." if results.hits else "."))
     for rank, hit in enumerate(results.hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
-        why = f"  [matched: {', '.join(hit.matched)}]" if hit.matched else ""
-        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items())
+        why = f"  [matched {evidence}]" if evidence else ""
+        when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}{when}")
         click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else "") + why)
 
 
@@ -284,6 +302,104 @@ def stats(index_dir, as_json):
     ]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
     click.echo("\n".join(lines))
+
+
+# -- similar and duplicates -----------------------------------------------------------------------------------
+def _print_hits(hits, as_json: bool) -> None:
+    if as_json:
+        _emit([h.as_dict() for h in hits], True, "")
+        return
+    for rank, hit in enumerate(hits, 1):
+        labels = ", ".join(name for name, _ in hit.labels[:3])
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else ""))
+
+
+@cli.command()
+@click.argument("image")
+@_index_option
+@click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
+@click.option("--classifier-weights", help=f"For files outside the library [env {ENV['classifier_weights']}].")
+@_json_option
+def similar(image, index_dir, k, classifier_weights, as_json):
+    """Photos that look like IMAGE: a photo id, a photo in the library, or any image file."""
+    from indexer.models import ResNetClassifier
+    from indexer.store import IndexStore
+    from search.similar import SimilarFinder
+
+    s = _settings(classifier_weights=classifier_weights)
+    classifier = ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision)
+    with IndexStore.open(_index_dir(index_dir)) as store:
+        hits = SimilarFinder(store, classifier).find(image, k=k)
+    _print_hits(hits, as_json)
+
+
+@cli.command()
+@_index_option
+@click.option(
+    "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+    help="Image-feature similarity (centred cosine) for cropped copies and bursts [default 0.85].",
+)  # fmt: skip
+@_json_option
+def duplicates(index_dir, threshold, as_json):
+    """Groups of exact copies (same bytes) and near copies (resized, re-encoded, cropped, bursts)."""
+    from indexer.store import IndexStore
+    from search.duplicates import NEAR_THRESHOLD, find_duplicates
+
+    with IndexStore.open(_index_dir(index_dir)) as store:
+        groups = find_duplicates(store, NEAR_THRESHOLD if threshold is None else threshold)
+    if as_json:
+        _emit([g.as_dict() for g in groups], True, "")
+        return
+    if not groups:
+        click.echo("No duplicates found.")
+    for n, group in enumerate(groups, 1):
+        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos)")
+        for path in group.paths:
+            click.echo(f"    {path}")
+
+
+# -- serve --------------------------------------------------------------------------------------------------
+class _Auth(click.ParamType):
+    name = "USER:PASSWORD"
+
+    def convert(self, value, param, ctx):
+        from ui.server import parse_auth
+
+        try:
+            return parse_auth(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+@cli.command()
+@_index_option
+@click.option("--host", default="127.0.0.1", help="Address to listen on; 0.0.0.0 exposes the app to your network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Also publish a public *.gradio.live link (see the README first).")
+@click.option(
+    "--auth", type=_Auth(), envvar="GLIMPSE_AUTH", show_envvar=True,
+    help="Require this login for the pages and the API.",
+)  # fmt: skip
+@_model_options
+def serve(index_dir, host, port, share, auth, **model_flags):
+    """The web app: search, describe a photo, browse the library, index folders."""
+    from ui.app import build_app
+    from ui.library import default_models
+    from ui.server import launch
+
+    index_dir = _index_dir(index_dir)
+    demo = build_app(index_dir, default_models(index_dir, _settings(**model_flags)))
+    _, local_url, share_url = launch(demo, host=host, port=port, share=share, auth=auth, prevent_thread_lock=True)
+    click.echo(f"glimpse: serving {index_dir} at {local_url}" + (f" and {share_url}" if share_url else ""), err=True)
+    click.echo("glimpse: press Ctrl-C to stop", err=True)
+    try:
+        while demo.is_running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("\nglimpse: stopped", err=True)
+    finally:
+        demo.close()
 
 
 def main(argv: list[str] | None = None) -> int:

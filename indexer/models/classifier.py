@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from ..catalog import Label
 from ..errors import ModelUnavailable
-from .loading import resolve_device, resolve_dtype
+from .loading import resolve_device, resolve_dtype, unreachable
 from .preprocess import normalize, resize_center_crop
 
 ENV_VAR = "GLIMPSE_CLASSIFIER_WEIGHTS"
@@ -65,8 +66,12 @@ class ResNetClassifier:
         if self.name not in weights_enum.__members__:
             valid = ", ".join(weights_enum.__members__)
             raise ModelUnavailable("classifier", self.name, ENV_VAR, f"not a file, nor one of the weights: {valid}")
+        weights = weights_enum[self.name]
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlsplit(weights.url).path).name
+        if not cached.is_file() and (reason := unreachable(weights.url)):
+            raise ModelUnavailable("classifier", self.name, ENV_VAR, f"not in the torch cache ({cached}), and {reason}")
         try:
-            return resnet18(weights=weights_enum[self.name], progress=False)
+            return resnet18(weights=weights, progress=False)
         except Exception as e:  # urllib/http/hash errors vary by torch version; all mean "not available"
             reason = f"download failed ({type(e).__name__}: {str(e)[:200]})"
             raise ModelUnavailable("classifier", self.name, ENV_VAR, reason) from e

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelUnavailable
-from .loading import looks_like_path, resolve_device
+from .loading import hub_unavailable, looks_like_path, resolve_device
 
 ENV_VAR = "GLIMPSE_TEXT_MODEL"
 MINILM_IDS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
@@ -58,8 +58,10 @@ class TextEmbedder:
             try:
                 self._model = SentenceTransformer(source, device=device, local_files_only=True)
             except (OSError, ValueError) as first:
-                if Path(source).is_dir():
+                if Path(source).expanduser().is_dir():
                     raise ModelUnavailable("text", self.name, ENV_VAR, str(first)[:300]) from first
+                if reason := hub_unavailable():
+                    raise ModelUnavailable("text", self.name, ENV_VAR, reason) from first
                 try:
                     self._model = SentenceTransformer(source, device=device)
                 except (OSError, ValueError) as e:

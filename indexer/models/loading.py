@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import socket
+from urllib.parse import urlsplit
 
 from ..errors import ModelUnavailable
 
@@ -82,8 +84,32 @@ def quiet_transformers() -> None:
         pass
 
 
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "", "false", "no")
+
+
+def unreachable(url: str, timeout: float = 3.0) -> str | None:
+    """Why `url`'s host can't be reached right now, or None. One quick TCP connect: the libraries' own
+    retries with back-off would otherwise hang for minutes on a machine without network."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+        return None
+    except OSError as e:
+        return f"{parts.hostname} can't be reached ({e.strerror or e})"
+
+
+def hub_unavailable() -> str | None:
+    """Why models can't be fetched from the Hugging Face hub now, or None."""
+    if hub_offline():
+        return "not in the local cache, and HF_HUB_OFFLINE is set"
+    reason = unreachable(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    return f"not in the local cache, and {reason}" if reason else None
+
+
 def from_pretrained(loader, name: str, kind: str, env_var: str, **kwargs):
-    """`loader.from_pretrained(name)`, trying the local cache first so a cached model never touches the network.
+    """`loader.from_pretrained(name)`, from the local cache first so a cached model never touches the network.
 
     Any failure becomes ModelUnavailable naming the model and how to point glimpse at a local copy.
     """
@@ -92,8 +118,10 @@ def from_pretrained(loader, name: str, kind: str, env_var: str, **kwargs):
     try:
         return loader.from_pretrained(os.path.expanduser(name), local_files_only=True, **kwargs)
     except (OSError, ValueError) as first:
-        if os.path.isdir(name) or os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        if os.path.isdir(os.path.expanduser(name)):
             raise ModelUnavailable(kind, name, env_var, _short(first)) from first
+        if reason := hub_unavailable():
+            raise ModelUnavailable(kind, name, env_var, reason) from first
     try:
         return loader.from_pretrained(name, **kwargs)
     except (OSError, ValueError) as e:

@@ -1,0 +1,204 @@
+"""The web app as an API, through gradio_client, against a running app: tiny BLIP and ResNet, the real MiniLM,
+an index of data/photos plus imported captions. One app serves the whole module."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+from tests.ui_helpers import IMPORTS, make_index, serving
+
+pytestmark = pytest.mark.slow
+
+UI = Path(__file__).resolve().parent.parent / "ui"
+
+
+class SpyCaptioner:
+    """The tiny BLIP, recording the size of every image it is given, optionally slowed down."""
+
+    def __init__(self, inner):
+        self.inner, self.name = inner, inner.name
+        self.sizes: list[tuple[int, int]] = []
+        self.delay = 0.0
+        self.running = threading.Event()
+
+    def load(self):
+        return self
+
+    def caption(self, images):
+        self.sizes += [im.size for im in images]
+        self.running.set()
+        time.sleep(self.delay)
+        self.running.clear()
+        return self.inner.caption(images)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, tiny_models):
+    """(client, url, library folder, spy captioner, demo) for one running app."""
+    from gradio_client import Client
+
+    from indexer.models import Models
+    from ui.app import build_app
+
+    root = tmp_path_factory.mktemp("ui-api")
+    library = root / "library"
+    shutil.copytree(DATA, library)
+    spy = SpyCaptioner(tiny_models.captioner)
+    models = Models(spy, tiny_models.classifier, tiny_models.embedder)
+    index = make_index(root / "index", library, models)
+    demo = build_app(index, models, thumbs_dir=root / "thumbs")
+    with serving(demo) as url:
+        yield Client(url, verbose=False), url, library, spy, demo
+
+
+def test_search_finds_an_imported_caption(app):
+    client, *_ = app
+    results = client.predict("dog on the beach", 5, api_name="/search")
+    assert results and results[0]["file"] == "beach.jpg"
+    first = results[0]
+    assert first["caption"] == IMPORTS[0]["caption"]
+    assert [lb["name"] for lb in first["labels"]] == IMPORTS[0]["labels"]
+    assert isinstance(first["score"], float) and first["score"] > 0.3
+    assert first["matched"]["caption"] == ["dog", "beach"] and first["matched"]["name"] == ["beach"]
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
+def test_search_with_filters_and_k(app):
+    client, _, library, *_ = app
+    pets = client.predict("chelsea", 5, "", str(library / "pets"), "2021-01-01", "", api_name="/search")
+    assert [r["file"] for r in pets] == [str(library / "pets" / "chelsea.jpg")]
+    assert pets[0]["date"].startswith("2021-06-12") and pets[0]["date_source"] == "exif"
+    assert client.predict(query="chelsea", k=5, folder=str(library / "food"), api_name="/search") == []
+    assert len(client.predict("a photo of something", 1, api_name="/search")) <= 1
+
+
+def test_search_rejects_bad_dates_with_a_message(app):
+    from gradio_client.exceptions import AppError
+
+    client, *_ = app
+    with pytest.raises(AppError, match="not a date"):
+        client.predict("dog", 5, "", "", "last week", api_name="/search")
+
+
+def test_describe_returns_a_caption_and_three_labels(app):
+    client, *_ = app
+    caption, labels = client.predict(_upload(DATA / "pets" / "chelsea.jpg"), api_name="/describe")
+    assert isinstance(caption, str) and caption.strip()
+    confidences = [c["confidence"] for c in labels["confidences"]]
+    assert len(confidences) == 3 and confidences == sorted(confidences, reverse=True)
+    assert 0 < sum(confidences) <= 1.0001
+    assert labels["label"] == labels["confidences"][0]["label"]
+
+
+def test_describe_applies_exif_orientation(app):
+    client, _, _, spy, _ = app
+    raw = _raw_size(DATA / "space" / "rocket.jpg")  # stored sideways with EXIF orientation 6
+    assert raw[0] < raw[1]
+    spy.sizes.clear()
+    client.predict(_upload(DATA / "space" / "rocket.jpg"), api_name="/describe")
+    (width, height), *_ = spy.sizes
+    assert width > height  # the model saw the photo upright (landscape)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("notes.txt", b"hello", "not a photo"),
+        ("page.html", b"<html><script>alert(1)</script></html>", "not a photo"),
+        ("fake.png", b"<html><body>not a png</body></html>", "can't be read as a photo"),
+        ("broken.jpg", (DATA / "pets" / "chelsea.jpg").read_bytes()[:2000], "can't be read as a photo"),
+    ],
+)
+def test_invalid_uploads_get_a_readable_message(app, tmp_path, name, data, message):
+    from gradio_client.exceptions import AppError
+
+    client, *_ = app
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(AppError) as e:
+        client.predict(_upload(path), api_name="/describe")
+    assert message in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_describe_does_not_block_searches(app):
+    """Captioning runs in its own concurrency group: a search answers while a slow caption is in progress."""
+    client, _, _, spy, _ = app
+    spy.delay = 3.0
+    try:
+        job = client.submit(_upload(DATA / "food" / "coffee.jpg"), api_name="/describe")
+        assert spy.running.wait(20)
+        started = time.perf_counter()
+        assert client.predict("dog on the beach", 3, api_name="/search")[0]["file"] == "beach.jpg"
+        assert time.perf_counter() - started < 2.0 and spy.running.is_set()  # answered during the caption
+        assert isinstance(job.result(timeout=30)[0], str)
+    finally:
+        spy.delay = 0.0
+
+
+def test_every_event_has_an_api_name_and_a_concurrency_group(app):
+    *_, demo = app
+    fns = list(demo.fns.values())
+    assert fns and all(fn.api_name for fn in fns)
+    groups = {fn.api_name: fn.concurrency_id for fn in fns}
+    assert groups["search"] == groups["search_gallery"] == "search"
+    assert groups["describe"] == "describe" and groups["index"] == "index"
+    assert demo._queue.max_size and demo._queue.max_size > 0  # a bounded queue
+    assert not list(UI.glob("*.pyi"))  # building the app wrote nothing into the package
+
+
+def test_browse_paginates_over_the_whole_library(app):
+    *_, demo = app
+    library = demo.glimpse_library
+    first, second = library.page(1, per_page=5, order="path"), library.page(2, per_page=5, order="path")
+    assert first.total == 9 and first.pages == 2 and len(first.records) == 5 and len(second.records) == 4
+    assert {r.id for r in first.records}.isdisjoint(r.id for r in second.records)
+    assert library.page(7, per_page=5).number == 2  # clamped to the last page
+    label = library.label_counts()[0][0]
+    filtered = library.page(1, per_page=50, label=label)
+    assert filtered.total == len(filtered.records) > 0
+    assert all(label in [lb.name for lb in r.labels] for r in filtered.records)
+
+
+def test_index_a_new_folder_from_the_app(app, tmp_path):
+    client, url, _, _, demo = app
+    new = tmp_path / "new-photos"
+    new.mkdir()
+    shutil.copy(DATA / "travel" / "flower.jpg", new / "dahlia.jpg")
+    (new / "broken.png").write_bytes(b"not really a png")
+    summary = client.predict(str(new), api_name="/index")
+    assert "**1** added" in summary and "**1** failed" in summary and "broken.png" in summary
+    results = client.predict("dahlia", 3, api_name="/search")  # found by its file name
+    assert results[0]["file"] == str(new.resolve() / "dahlia.jpg")
+    assert str(new.resolve()) in demo.allowed_paths  # its photos can be served now
+
+    # the Library tab's counts and failure list follow
+    header, *_, failed_info, failures, _ = client.predict(api_name="/overview")
+    assert "**10** photos indexed" in header and "**1** could not be read" in header
+    assert "1 file" in failed_info and failures["value"]["data"][0][0].endswith("broken.png")
+
+    from filelock import FileLock
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="not a folder"):
+        client.predict(str(tmp_path / "missing"), api_name="/index")
+    with FileLock(demo.glimpse_library.index_dir / "indexer.lock"), pytest.raises(AppError, match="another glimpse"):
+        client.predict(str(new), api_name="/index")  # a CLI indexer is running: a message, not a traceback
+
+
+def _upload(path):
+    from gradio_client import handle_file
+
+    return handle_file(str(path))
+
+
+def _raw_size(path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size

@@ -1,0 +1,182 @@
+"""The web app in a real browser: Debian's headless Chromium driven by Playwright.
+
+The app runs with scripted captions and labels for the sample photos (tests/scripted_models.py) and the real
+MiniLM, so what the browser shows is meaningful and the screenshots double as documentation. They are saved
+in screenshots-tmp/; with GLIMPSE_UPDATE_SCREENSHOTS=1 they also replace docs/screenshots/. Every request the
+page makes must go to the app on 127.0.0.1: anything else is blocked and fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import DATA, REPO
+from tests.ui_helpers import make_index, serving
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = REPO / "screenshots-tmp"
+DOCS_SHOTS = REPO / "docs" / "screenshots"
+TIMEOUT = 60_000  # ms; the first search loads MiniLM
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, tiny_models):
+    """(url, models) of a running app over a copy of data/photos."""
+    from tests.scripted_models import scripted_models
+    from ui.app import build_app
+
+    root = tmp_path_factory.mktemp("ui-browser")
+    library = root / "Pictures"
+    shutil.copytree(DATA, library)
+    models = scripted_models(library, tiny_models.embedder)
+    index = make_index(root / "index", library, models, imports=[])
+    demo = build_app(index, models, thumbs_dir=root / "thumbs", batch_size=1)
+    with serving(demo) as url:
+        yield url, models
+
+
+@pytest.fixture(scope="module")
+def page(app, tmp_path_factory):
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    app_url = app[0]
+    app_host = urlsplit(app_url).netloc
+    outside: list[str] = []
+
+    def only_the_app(route):
+        if urlsplit(route.request.url).netloc == app_host or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with playwright_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1360, "height": 900},
+        )
+        context.set_default_timeout(TIMEOUT)
+        context.route("**/*", only_the_app)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto(app_url)
+        page.get_by_text("photos indexed").wait_for()
+        yield page
+        context.close()
+    assert outside == [], f"the page tried to reach beyond the app: {outside}"
+
+
+def screenshot(page, name: str, settle_ms: int = 400) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(settle_ms)  # let transitions settle
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+    if os.environ.get("GLIMPSE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHOTS / name, DOCS_SHOTS / name)
+
+
+def test_search_shows_the_gallery_and_a_detail_view(page):
+    page.get_by_role("tab", name="Search").click()
+    query = page.locator("#query textarea")
+    query.fill("a rocket launch")
+    query.press("Enter")
+    tiles = page.locator("#results .thumbnail-item")
+    tiles.first.wait_for()
+    assert tiles.count() == 2  # the rocket, then the astronaut in front of a space shuttle
+    assert "rocket on a launch pad" in tiles.first.inner_text()  # caption, labels and score under the tile
+    assert "missile 46%" in tiles.first.inner_text() and "score" in tiles.first.inner_text()
+    assert "2 photos" in page.locator("#search-status").inner_text()
+
+    tiles.first.click()
+    detail = page.locator(".gl-detail").first
+    detail.get_by_text("Open the original").wait_for()
+    assert "missile" in detail.inner_text() and "(EXIF)" in detail.inner_text()
+    screenshot(page, "search.png")
+
+    # filters apply inside the search: taken from 2016 on leaves the astronaut (file date), not the 2015 rocket
+    page.get_by_text("Filters and number of results").click()
+    since = page.locator("#since input").first
+    since.fill("2016-01-01")
+    since.press("Enter")
+    query.press("Enter")
+    page.locator("#search-status").get_by_text("taken 2016-01-01").wait_for()
+    assert tiles.count() == 1 and "astronaut" in tiles.first.inner_text()
+    screenshot(page, "search-filters.png")
+    since.fill("")
+    since.press("Enter")
+
+    query.fill("xqzv plorble")
+    query.press("Enter")
+    page.locator("#search-status").get_by_text("No good match").wait_for()
+    assert page.locator("#results .thumbnail-item").count() == 0
+
+
+def test_describe_an_upload(page):
+    page.get_by_role("tab", name="Describe a photo").click()
+    page.locator("#photo input[type=file]").set_input_files(str(DATA / "pets" / "chelsea.jpg"))
+    caption = page.locator("#caption textarea")
+    page.wait_for_function("el => el.value.trim().length > 0", arg=caption.element_handle())
+    assert "cat" in caption.input_value()
+    labels = page.locator("#labels")
+    labels.get_by_text("tabby").first.wait_for()
+    assert labels.locator("meter.bar").count() == 3  # gr.Label(num_top_classes=3): three bars
+    assert labels.locator("dd.confidence").all_inner_texts() == ["58%", "22%", "12%"]
+    screenshot(page, "describe.png")
+
+
+def test_library_tab(page):
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library .thumbnail-item").first.wait_for()
+    assert page.locator("#library .thumbnail-item").count() == 6
+    assert "6 photos" in page.locator("#page-info").inner_text()
+    assert "12 Jun 2021" in page.locator("#library").inner_text()  # EXIF dates under the tiles
+    screenshot(page, "library.png")
+
+
+def test_index_tab_shows_progress_and_a_summary(page, app, tmp_path):
+    from PIL import Image, ImageOps
+
+    new = tmp_path / "Holiday 2024"
+    new.mkdir()
+    for name in ("travel/china.jpg", "travel/flower.jpg", "food/coffee.jpg"):  # new bytes: not recognised copies
+        with Image.open(DATA / name) as im:
+            ImageOps.mirror(im).save(new / Path(name).name, quality=90)
+    _, models = app
+    models.captioner.delay = 1.0
+    try:
+        page.get_by_role("tab", name="Index").click()
+        folder = page.locator("#index-folder input")
+        folder.fill(str(new))
+        folder.press("Enter")
+        page.get_by_role("button", name="Index this folder").click()
+        page.get_by_text("indexed 1 of 3 images").first.wait_for()  # gr.Progress: done/total and images/s
+        assert "images/s" in page.get_by_text("indexed 1 of 3 images").first.inner_text()
+        screenshot(page, "index-progress.png", settle_ms=0)
+        result = page.locator("#index-result")
+        result.get_by_text("3 added").wait_for()
+        assert "0 failed" in result.inner_text() and "images/s" in result.inner_text()
+        screenshot(page, "index.png")
+    finally:
+        models.captioner.delay = 0.0
+
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#page-info").get_by_text("9 photos").wait_for()

@@ -1,0 +1,116 @@
+"""The web app's parts without a server: the app over a missing index, thumbnails, escaping, the progress adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import DATA
+
+
+@pytest.fixture
+def handlers(tmp_path, tiny_models):
+    """The app's event functions over an index that does not exist yet."""
+    from ui.handlers import Handlers
+    from ui.library import Library
+    from ui.thumbs import Thumbnails
+
+    return Handlers(Library(tmp_path / "no-index-yet", tiny_models), Thumbnails(tmp_path / "thumbs"))
+
+
+def test_the_app_works_before_any_index_exists(handlers):
+    import gradio as gr
+
+    gallery, status, found, _ = handlers.search_gallery("a dog", 10, "", "", None, None)
+    assert gallery == [] and found == [] and "No index yet" in status and "Index tab" in status
+    with pytest.raises(gr.Error, match="no index at"):
+        handlers.search_api("a dog")
+    gallery, info, *_ = handlers.browse(1, "date", "")
+    assert gallery == [] and "index a folder" in info
+    overview = handlers.overview()
+    assert "No index at" in overview[0]
+    caption, labels = handlers.describe(str(DATA / "pets" / "chelsea.jpg"))  # Describe needs no index
+    assert caption.strip() and len(labels) == 3
+
+
+def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, resnet_weights):
+    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from ui.app import build_app
+
+    models = Models(BlipCaptioner(str(tiny_blip)), ResNetClassifier(str(resnet_weights)), TextEmbedder())
+    demo = build_app(tmp_path / "index", models, thumbs_dir=tmp_path / "thumbs")
+    assert not models.captioner.loaded and models.classifier._transform is None and models.embedder._model is None
+    assert not demo.is_running and demo.glimpse_library.index_dir == tmp_path / "index"
+
+
+def test_thumbnails_are_upright_small_and_cached(tmp_path):
+    from PIL import Image
+
+    from ui.thumbs import PREVIEW, TILE, Thumbnails
+
+    thumbs = Thumbnails(tmp_path / "thumbs")
+    rocket = DATA / "space" / "rocket.jpg"  # stored sideways, EXIF orientation 6
+    tile = thumbs.get(rocket)
+    with Image.open(tile) as im:
+        assert im.format == "JPEG" and im.width > im.height and min(im.size) <= TILE
+    assert thumbs.get(rocket) == tile  # cached
+    assert thumbs.get(rocket, side=PREVIEW) != tile
+    assert oct((tmp_path / "thumbs").stat().st_mode & 0o777) == "0o700"
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    assert thumbs.get(broken) is None and thumbs.get(tmp_path / "gone.jpg") is None
+    assert thumbs.placeholder().is_file()
+
+
+def test_captions_and_paths_are_escaped_in_markdown():
+    from ui.views import Photo, detail_markdown
+
+    photo = Photo(
+        id=1, path="/p/`x`.jpg", file=None, caption="<img src=x onerror=alert(1)> **bold** [link](javascript:x)",
+        labels=[("a", 0.5)],
+    )  # fmt: skip
+    text = detail_markdown(photo)
+    assert "<img" not in text and "**bold**" not in text and "](javascript" not in text and "`x`" not in text
+
+
+def test_label_bars():
+    from indexer.catalog import Label
+    from ui.views import label_bars
+
+    assert label_bars([Label("tabby", 0.6), Label("tiger cat", 0.2)]) == {"tabby": 0.6, "tiger cat": 0.2}
+    assert label_bars([("dog", None), ("beach", None)]) == {"dog": 0.5, "beach": 0.5}  # imported: no probabilities
+    assert label_bars([]) is None
+
+
+def test_gradio_progress_adapter():
+    from ui.progress import GradioProgress
+
+    calls, now = [], [10.0]
+    progress = GradioProgress(lambda value, desc, unit: calls.append((value, desc, unit)), clock=lambda: now[0])
+    progress.start(4)
+    now[0] = 11.0
+    progress.advance(2)
+    now[0] = 12.0
+    progress.advance(2)
+    progress.close()
+    assert [c[0] for c in calls] == [(0, 4), (2, 4), (4, 4)]
+    assert calls[1][1] == "indexed 2 of 4 images · 2.0 images/s"
+    assert calls[2][1] == "indexed 4 of 4 images · 2.0 images/s"
+    assert {c[2] for c in calls} == {"images"}
+    GradioProgress(lambda value, desc, unit: calls.append(desc)).start(0)
+    assert calls[-1] == "nothing new to index"
+
+
+def test_auth_parsing_and_exposure_warnings():
+    from ui.server import exposure_warnings, parse_auth
+
+    assert parse_auth("ann:pa:ss") == ("ann", "pa:ss")
+    for bad in ("ann", ":pw", "ann:", ""):
+        with pytest.raises(ValueError):
+            parse_auth(bad)
+    assert exposure_warnings("127.0.0.1", False, None) == []
+    assert (
+        exposure_warnings("127.0.0.1", True, ("a", "b"))
+        and "--auth" not in exposure_warnings("127.0.0.1", True, ("a", "b"))[0]
+    )
+    assert "without --auth" in exposure_warnings("0.0.0.0", False, None)[0]

@@ -1,0 +1,241 @@
+"""Hostile requests against a running app: files outside the library, disguised paths, oversized and
+non-image uploads, the bind address, and --auth. Requests are sent with http.client, which puts the path on
+the wire exactly as written (no `..` clean-up, no re-encoding)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, REPO
+from tests.ui_helpers import make_index, serving
+
+pytestmark = pytest.mark.slow
+
+SECRET = "TOP-SECRET-7f3a"
+UPLOAD_LIMIT = 100_000  # bytes, for this app
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, tiny_models):
+    """A running app over a library that also holds things it must never serve."""
+    from ui.app import build_app
+
+    root = tmp_path_factory.mktemp("ui-security")
+    library, outside = root / "library", root / "outside"
+    shutil.copytree(DATA, library)
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET)
+    shutil.copy(DATA / "pets" / "chelsea.jpg", outside / "secret.jpg")
+    (library / "notes.txt").write_text(SECRET)  # not a photo, inside the library
+    (library / ".hidden").mkdir()
+    shutil.copy(DATA / "food" / "coffee.jpg", library / ".hidden" / "private.jpg")
+    (library / "link.jpg").symlink_to(outside / "secret.jpg")  # inside the library, pointing out of it
+    (library / "link-dir").symlink_to(outside, target_is_directory=True)
+    index = make_index(library / ".glimpse-index", library, tiny_models, imports=[])  # the index lives inside
+    demo = build_app(index, tiny_models, thumbs_dir=root / "thumbs")
+    with serving(demo, max_file_size=UPLOAD_LIMIT) as url:
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        yield {"url": url, "port": port, "library": library, "outside": outside, "index": index, "demo": demo}
+
+
+def get(port: int, raw_path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request("GET", raw_path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def probes(library: Path, outside: Path, index: Path) -> dict[str, str]:
+    lib, out = str(library), str(outside)
+    return {
+        "/etc/passwd": "/gradio_api/file=/etc/passwd",
+        "absolute path outside": f"/gradio_api/file={out}/secret.txt",
+        "absolute image outside": f"/gradio_api/file={out}/secret.jpg",
+        "../ out of the library": f"/gradio_api/file={lib}/../outside/secret.txt",
+        "../ to /etc": f"/gradio_api/file={lib}/../../../../../../../../etc/passwd",
+        "relative ../": "/gradio_api/file=../../../../../../../../etc/passwd",
+        "%2e%2e": f"/gradio_api/file={lib}/%2e%2e/outside/secret.txt",
+        "%2E%2E%2F": f"/gradio_api/file={lib}/%2E%2E%2Foutside%2Fsecret.txt",
+        "%2F-encoded absolute": "/gradio_api/file=%2Fetc%2Fpasswd",
+        "double-encoded ..": f"/gradio_api/file={lib}/%252e%252e/outside/secret.txt",
+        "old /file/ route": "/gradio_api/file//etc/passwd",
+        "old /file/ route, ../": f"/gradio_api/file/{lib}/../outside/secret.txt",
+        "symlinked image pointing outside": f"/gradio_api/file={lib}/link.jpg",
+        "symlinked folder pointing outside": f"/gradio_api/file={lib}/link-dir/secret.jpg",
+        "non-image inside the library": f"/gradio_api/file={lib}/notes.txt",
+        "hidden folder inside the library": f"/gradio_api/file={lib}/.hidden/private.jpg",
+        "the catalog": f"/gradio_api/file={index}/catalog.db",
+        "the manifest": f"/gradio_api/file={index}/manifest.json",
+        "the source tree (cwd)": f"/gradio_api/file={REPO}/pyproject.toml",
+        "the process environment": "/gradio_api/file=/proc/self/environ",
+    }
+
+
+def test_files_outside_the_library_are_refused(site):
+    refused = {}
+    for name, path in probes(site["library"], site["outside"], site["index"]).items():
+        status, _, body = get(site["port"], path)
+        assert status in (400, 403, 404), f"{name}: {path} answered {status}"
+        assert SECRET.encode() not in body and b"root:x:0:0" not in body and b"SQLite format" not in body, name
+        refused[name] = status
+    assert len(refused) == 20 and set(refused.values()) == {403}, refused
+
+
+def test_library_photos_are_served(site):
+    """The control: the refusals above are not simply everything being refused."""
+    status, headers, body = get(site["port"], f"/gradio_api/file={site['library']}/pets/chelsea.jpg")
+    assert status == 200 and body[:2] == b"\xff\xd8" and headers["content-type"] == "image/jpeg"
+    status, _, _ = get(site["port"], f"/gradio_api/file={site['library']}/pets/../food/coffee.jpg")
+    assert status == 200  # `..` that stays inside the library is fine
+
+
+def test_the_guard_alone(site):
+    """LibraryFileGuard's rule, without Gradio: inside a root only visible image files."""
+    from ui.guard import refused, requested_file
+
+    roots = [site["library"]]
+    assert refused(f"{site['library']}/notes.txt", roots)
+    assert refused(f"{site['library']}/.hidden/private.jpg", roots)
+    assert not refused(f"{site['library']}/pets/chelsea.jpg", roots)
+    # outside the roots (also where a symlink inside leads): Gradio's own allow-list decides, and refuses
+    assert not refused("/etc/passwd", roots) and not refused(f"{site['library']}/link.jpg", roots)
+    assert requested_file("/gradio_api/file=/a/b.jpg") == "/a/b.jpg" and requested_file("/config") is None
+
+
+def test_uploads_over_the_limit_are_rejected(site):
+    import httpx
+
+    big = os.urandom(UPLOAD_LIMIT + 50_000)
+    response = httpx.post(f"{site['url']}gradio_api/upload", files={"files": ("big.jpg", big, "image/jpeg")})
+    assert response.status_code == 413 and "maximum allowed size" in response.text
+    small = (DATA / "pets" / "chelsea.jpg").read_bytes()
+    response = httpx.post(f"{site['url']}gradio_api/upload", files={"files": ("ok.jpg", small, "image/jpeg")})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("page.html", "<html><body onload='alert(document.cookie)'>hi</body></html>"),
+        ("drawing.svg", '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>'),
+        ("drawing.svg.png", '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><circle r="4"/></svg>'),
+    ],
+)
+def test_html_and_svg_uploads_are_rejected(site, tmp_path, name, content):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(AppError, match="not a photo|can't be read as a photo"):
+        Client(site["url"], verbose=False).predict(handle_file(str(path)), api_name="/describe")
+
+
+def test_an_uploaded_html_file_is_never_served_as_a_page(site):
+    import httpx
+
+    html = b"<html><script>alert(document.cookie)</script></html>"
+    response = httpx.post(f"{site['url']}gradio_api/upload", files={"files": ("x.html", html, "text/html")})
+    (stored,) = response.json()
+    status, headers, _ = get(site["port"], f"/gradio_api/file={stored}")
+    assert status != 200 or (
+        not headers["content-type"].startswith("text/html") and headers["content-disposition"].startswith("attachment")
+    )
+
+
+def test_describe_only_reads_uploaded_files(site):
+    """An API caller cannot name a server file as the image: only files in Gradio's upload folder are accepted."""
+    import httpx
+
+    payload = {"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]}
+    event = httpx.post(f"{site['url']}gradio_api/call/describe", json=payload).json()["event_id"]
+    stream = httpx.get(f"{site['url']}gradio_api/call/describe/{event}", timeout=30).text
+    assert "event: error" in stream and "root:x:0:0" not in stream
+
+
+def test_binds_to_loopback_only(site):
+    assert site["demo"].server_name == "127.0.0.1"
+    with socket.create_connection(("127.0.0.1", site["port"]), timeout=5):
+        pass
+    with pytest.raises(OSError):  # 127.0.0.2 is the same machine, another address: nobody listens there
+        socket.create_connection(("127.0.0.2", site["port"]), timeout=5).close()
+
+
+def test_auth_protects_pages_api_and_files(tmp_path, tiny_models, site):
+    import httpx
+    from gradio_client import Client
+
+    from ui.app import build_app
+
+    demo = build_app(site["index"], tiny_models, thumbs_dir=tmp_path / "thumbs")
+    with serving(demo, auth=("ann", "s3cret:pass")) as url:
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        call = httpx.post(f"{url}gradio_api/call/search", json={"data": ["cat", 3]})
+        assert call.status_code == 401
+        status, _, body = get(port, f"/gradio_api/file={site['library']}/pets/chelsea.jpg")
+        assert status == 401 and body[:2] != b"\xff\xd8"
+        status, _, body = get(port, "/config")
+        assert status == 401 and json.loads(body)["detail"]["error"] == "Not authenticated"
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a bare ValueError or an HTTP error
+            Client(url, verbose=False)
+        with pytest.raises(Exception):  # noqa: B017
+            Client(url, auth=("ann", "wrong"), verbose=False)
+        client = Client(url, auth=("ann", "s3cret:pass"), verbose=False)
+        assert isinstance(client.predict("chelsea", 3, api_name="/search"), list)
+
+
+def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
+    import ui.server
+
+    calls = []
+
+    def fake_launch(demo, **options):
+        calls.append(options)
+        return None, "http://127.0.0.1:7860/", None
+
+    monkeypatch.setattr(ui.server, "launch", fake_launch)
+    index = tmp_path / "no-index-yet"
+    code, _, err = run_cli("serve", "--index", index)
+    assert code == 0, err
+    assert calls[-1] == {"host": "127.0.0.1", "port": 7860, "share": False, "auth": None, "prevent_thread_lock": True}
+
+    monkeypatch.setenv("GLIMPSE_AUTH", "ann:s3cret:pass")
+    assert run_cli("serve", "--index", index, "--share", "--port", "7999")[0] == 0
+    assert calls[-1]["share"] is True and calls[-1]["auth"] == ("ann", "s3cret:pass") and calls[-1]["port"] == 7999
+    assert run_cli("serve", "--index", index, "--auth", "bob:pw")[0] == 0
+    assert calls[-1]["auth"] == ("bob", "pw")
+
+    code, _, err = run_cli("serve", "--index", index, "--auth", "no-colon")
+    assert code == 2 and "USER:PASSWORD" in err
+
+
+def test_launch_options(monkeypatch, caplog, site):
+    """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit."""
+    from ui.server import launch
+
+    demo = site["demo"]
+    seen = {}
+    monkeypatch.setattr(demo, "launch", lambda **options: seen.update(options) or (None, "", None))
+    monkeypatch.setenv("GRADIO_ALLOWED_PATHS", "/")
+    with caplog.at_level("WARNING", logger="ui.server"):
+        launch(demo, share=True)
+    assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
+    assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
+    assert seen["run_history"] is False and seen["ssr_mode"] is False and seen["mcp_server"] is False
+    assert "GRADIO_ALLOWED_PATHS" not in os.environ
+    text = caplog.text
+    assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ui.server"):
+        launch(demo, host="0.0.0.0")
+    assert "without --auth" in caplog.text

@@ -1,0 +1,101 @@
+"""Serving the web app: the one place `launch()` is called, with what glimpse exposes and nothing more.
+
+- Bound to 127.0.0.1 unless a host is given; no share link unless asked; no analytics, no SSR node process,
+  no MCP server.
+- The file route serves the library roots (`allowed_paths`, kept equal to the roots as folders are indexed
+  from the app) and Gradio's own upload/cache folder, never the index folder (`blocked_paths`), and inside a
+  root only visible image files (`LibraryFileGuard`).
+- Uploads are capped at `max_file_size`; `auth` (user, password) puts a login in front of the pages and the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import gradio as gr
+from starlette.middleware import Middleware
+
+from .app import CSS, theme
+from .guard import LibraryFileGuard
+from .upload import MAX_UPLOAD
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    """`"user:password"` -> `("user", "password")`; the password may contain colons."""
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise ValueError("expected USER:PASSWORD, both non-empty")
+    return user.strip(), password
+
+
+def exposure_warnings(host: str, share: bool, auth) -> list[str]:
+    """What the operator should hear before the server starts."""
+    warnings = []
+    if share:
+        warnings.append(
+            "--share publishes this app at a public *.gradio.live address through Gradio's tunnel service: "
+            "anyone with the link can search and browse your photos, open the originals, upload images, "
+            "and index folders on this machine."
+            + ("" if auth else " Add --auth USER:PASSWORD (or GLIMPSE_AUTH) to require a login.")
+        )
+    if host not in (LOOPBACK, "localhost", "::1") and not auth:
+        warnings.append(
+            f"listening on {host} without --auth: anyone who can reach this machine on the network can use the app."
+        )
+    return warnings
+
+
+def launch(
+    demo: gr.Blocks,
+    host: str = LOOPBACK,
+    port: int | None = DEFAULT_PORT,
+    share: bool = False,
+    auth: tuple[str, str] | None = None,
+    max_file_size: str | int = MAX_UPLOAD,
+    prevent_thread_lock: bool = False,
+    quiet: bool = True,
+):
+    """Launch an app made by `build_app`. Returns Gradio's `(app, local_url, share_url)`."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    if os.environ.pop("GRADIO_ALLOWED_PATHS", None):  # Gradio reads it when our list is empty (no roots yet)
+        log.warning("GRADIO_ALLOWED_PATHS is ignored: glimpse serves the indexed library folders only")
+    library = demo.glimpse_library
+    allowed = [str(root) for root in library.roots()]
+
+    def add_root(root) -> None:  # a folder indexed from the app becomes servable too
+        if str(root) not in demo.allowed_paths:
+            demo.allowed_paths.append(str(root))
+
+    library.on_new_root(add_root)
+    threading.Thread(target=library.warm_up, name="glimpse-warm-up", daemon=True).start()
+    for warning in exposure_warnings(host, share, auth):
+        log.warning(warning)
+    return demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=auth,
+        auth_message="glimpse: sign in to search this photo library." if auth else None,
+        allowed_paths=allowed,
+        blocked_paths=[str(library.index_dir)],
+        max_file_size=max_file_size,
+        app_kwargs={"middleware": [Middleware(LibraryFileGuard, roots=lambda: list(demo.allowed_paths))]},
+        prevent_thread_lock=prevent_thread_lock,
+        quiet=quiet,
+        show_error=False,
+        run_history=False,  # Gradio would keep every query and upload in the browser (or a Hugging Face bucket)
+        footer_links=["api", "settings"],
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        enable_monitoring=False,
+        theme=theme(),
+        css=CSS,
+    )
