@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="store_true", help="skip the fp32 caption comparison")
     args = parser.parse_args(argv)
 
-    from indexer.pipeline import DEFAULT_BATCH_SIZE
+    from indexer.config import DEFAULT_BATCH_SIZE
 
     count = 16 if args.quick and args.images == 64 else args.images
     seed_count = args.seed_images or (min(8, count) if args.quick else count)

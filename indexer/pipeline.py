@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import FileState, Label, NewImage
+from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import UnreadableImage
 from .lanes import Lanes
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
 LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
-DEFAULT_BATCH_SIZE = 16  # images per model batch (measured: see README, Performance)
 
 
 class Progress:

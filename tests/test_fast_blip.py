@@ -151,3 +151,34 @@ def test_small_work_runs_on_one_thread_and_restores_the_count():
     assert torch.get_num_threads() == before
     with small_work_threads(64):
         assert torch.get_num_threads() == before
+
+
+def test_int8_weights_approximate_the_bf16_layer():
+    from indexer.models.blip_fast import _Linear
+
+    gen = torch.Generator().manual_seed(3)
+    weight = (0.05 * torch.randn(96, 64, generator=gen)).to(torch.bfloat16)
+    bias = torch.randn(96, generator=gen).to(torch.bfloat16)
+    linear = _Linear(weight, bias)
+    x = torch.randn(2, 64, generator=gen).to(torch.bfloat16)
+    exact = linear(x, small=True).float()  # no int8 copy yet: bf16
+    linear.quantize()
+    approx = linear(x, small=True).float()
+    assert linear.int8[0].dtype == torch.int8 and not torch.equal(exact, approx)
+    assert (approx - exact).norm() / exact.norm() < 0.02
+    assert torch.equal(linear(x, small=False).float(), exact)  # batches keep bf16
+
+
+def test_auto_precision_captions_single_images_with_int8_weights(tiny_blip, monkeypatch):
+    from PIL import Image
+
+    from indexer.models import BlipCaptioner, loading
+
+    monkeypatch.setattr(loading, "cpu_has_fast_bf16", lambda: True)
+    image = Image.new("RGB", (80, 60), (200, 30, 30))
+    auto = BlipCaptioner(str(tiny_blip), precision="auto", max_new_tokens=6).load()
+    assert auto.dtype == torch.bfloat16 and not auto._fast.small_batch_int8
+    assert auto.caption([image] * 8)[0] and not auto._fast.small_batch_int8  # a batch: bf16 only
+    assert auto.caption([image])[0] and auto._fast.small_batch_int8
+    plain = BlipCaptioner(str(tiny_blip), precision="bf16", max_new_tokens=6).load()
+    assert plain.caption([image])[0] and not plain._fast.small_batch_int8

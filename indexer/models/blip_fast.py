@@ -31,17 +31,59 @@ from dataclasses import dataclass
 
 from .loading import ALLOCATION_REUSE_BYTES
 
+SMALL_BATCH = 2  # rows: at most this many decode with int8 weights once `quantize_small_batches` ran
+
+
+class _Linear:
+    """A linear layer's weights, plus (once `quantize` ran) an int8 copy for small batches.
+
+    The int8 copy is weight-only: one scale per output channel, activations stay bf16, and
+    `torch._weight_int8pack_mm` reads half the bytes of bf16. Decoding one image is bound by reading the
+    decoder's weights once per token (about 270 MB in bf16), so that halves its cost; at 16 rows and more the
+    int8 kernel is slower than bf16 (AMX), so batches keep bf16.
+    """
+
+    def __init__(self, weight, bias):
+        self.weight, self.bias = weight, bias
+        self.int8 = None
+
+    def quantize(self) -> None:
+        import torch
+
+        scale = self.weight.detach().abs().amax(dim=1).float().clamp(min=1e-12) / 127.0
+        q = torch.round(self.weight.detach().float().div_(scale[:, None])).clamp_(-127, 127).to(torch.int8)
+        self.int8 = (q.contiguous(), scale.to(self.weight.dtype))
+
+    def __call__(self, x, small: bool = False):
+        import torch
+        import torch.nn.functional as F
+
+        if small and self.int8 is not None:
+            y = torch._weight_int8pack_mm(x, *self.int8)
+            return y if self.bias is None else y + self.bias
+        return F.linear(x, self.weight, self.bias)
+
 
 @dataclass
 class _Layer:
     """One decoder layer's weights, regrouped for the folded computation."""
 
-    qkv_weight: object  # (3 * hidden, hidden): self-attention q, k and v in one product
-    qkv_bias: object
+    qkv: _Linear  # self-attention q, k and v in one product
+    self_out: _Linear
+    self_norm: object
+    cross_query: _Linear
     key_by_head: object  # (heads, head_dim, encoder_hidden): cross-attention key weight, split by head
     value_by_head: object  # (heads, encoder_hidden, head_dim): cross-attention value weight, transposed
     value_bias: object  # (hidden,)
-    module: object  # the transformers BlipTextLayer, for everything used unchanged
+    cross_out: _Linear
+    cross_norm: object
+    ffn_in: _Linear
+    act: object
+    ffn_out: _Linear
+    ffn_norm: object
+
+    def linears(self) -> list[_Linear]:
+        return [self.qkv, self.self_out, self.cross_query, self.cross_out, self.ffn_in, self.ffn_out]
 
 
 def plain_greedy(generation_config, num_beams: int = 1) -> bool:
@@ -84,16 +126,44 @@ class FastBlipCaptioning:
         with torch.no_grad():
             for layer in bert.encoder.layer:
                 sa, ca = layer.attention.self, layer.crossattention.self
+                so, co = layer.attention.output, layer.crossattention.output
                 self.layers.append(
                     _Layer(
-                        qkv_weight=torch.cat([sa.query.weight, sa.key.weight, sa.value.weight]),
-                        qkv_bias=torch.cat([sa.query.bias, sa.key.bias, sa.value.bias]),
+                        qkv=_Linear(
+                            torch.cat([sa.query.weight, sa.key.weight, sa.value.weight]),
+                            torch.cat([sa.query.bias, sa.key.bias, sa.value.bias]),
+                        ),
+                        self_out=_Linear(so.dense.weight, so.dense.bias),
+                        self_norm=so.LayerNorm,
+                        cross_query=_Linear(ca.query.weight, ca.query.bias),
                         key_by_head=ca.key.weight.reshape(self.heads, self.head_dim, -1),
                         value_by_head=ca.value.weight.reshape(self.heads, self.head_dim, -1).transpose(1, 2),
                         value_bias=ca.value.bias,
-                        module=layer,
+                        cross_out=_Linear(co.dense.weight, co.dense.bias),
+                        cross_norm=co.LayerNorm,
+                        ffn_in=_Linear(layer.intermediate.dense.weight, layer.intermediate.dense.bias),
+                        act=layer.intermediate.intermediate_act_fn,
+                        ffn_out=_Linear(layer.output.dense.weight, layer.output.dense.bias),
+                        ffn_norm=layer.output.LayerNorm,
                     )
                 )
+            head = model.text_decoder.cls.predictions
+            self.head_in = _Linear(head.transform.dense.weight, head.transform.dense.bias)
+            self.head_act, self.head_norm = head.transform.transform_act_fn, head.transform.LayerNorm
+            self.head_out = _Linear(head.decoder.weight, head.decoder.bias)
+        self.small_batch_int8 = False
+
+    def quantize_small_batches(self) -> None:
+        """Decode batches of at most SMALL_BATCH rows with int8 copies of the decoder's linear weights (lossy,
+        like bf16; about 140 MB more memory). Only for bf16 or fp16 models on the CPU."""
+        import torch
+
+        if self.small_batch_int8 or self.dtype not in (torch.bfloat16, torch.float16):
+            return
+        with torch.no_grad():
+            for linear in [lin for layer in self.layers for lin in layer.linears()] + [self.head_in, self.head_out]:
+                linear.quantize()
+        self.small_batch_int8 = True
 
     def generate(self, pixels, max_new_tokens: int = 30, min_new_tokens: int = 0):
         """Token ids (batch, 1 + generated), starting with BOS; rows that ended early are padded."""
@@ -143,13 +213,13 @@ class FastBlipCaptioning:
         import torch.nn.functional as F
 
         bert = self.model.text_decoder.bert
-        head = self.model.text_decoder.cls.predictions
         words, positions, embed_norm = (
             bert.embeddings.word_embeddings, bert.embeddings.position_embeddings.weight, bert.embeddings.LayerNorm
         )  # fmt: skip
         heads, head_dim, hidden = self.heads, self.head_dim, self.hidden
         scale = 1.0 / math.sqrt(head_dim)
         steps = max(1, min(max_new_tokens, self.max_positions - 1))
+        small = self.small_batch_int8 and image_embeds.shape[0] <= SMALL_BATCH and image_embeds.device.type == "cpu"
 
         images = image_embeds.to(self.dtype).contiguous()  # (b, n, e), read by every layer
         batch, device = images.shape[0], images.device
@@ -162,26 +232,23 @@ class FastBlipCaptioning:
             x = embed_norm(words(token) + positions[step])  # (b, hidden)
             b = x.shape[0]
             for i, layer in enumerate(self.layers):
-                m = layer.module
                 # self-attention over the cached tokens
-                q, k, v = F.linear(x, layer.qkv_weight, layer.qkv_bias).view(b, 3, heads, head_dim).unbind(1)
+                q, k, v = layer.qkv(x, small).view(b, 3, heads, head_dim).unbind(1)
                 cache[i, 0, :, :, step] = k
                 cache[i, 1, :, :, step] = v
                 a = F.scaled_dot_product_attention(
                     q.unsqueeze(2), cache[i, 0, :, :, : step + 1], cache[i, 1, :, :, : step + 1], scale=scale
                 )
-                so = m.attention.output
-                x = so.LayerNorm(so.dense(a.reshape(b, hidden)) + x)
+                x = layer.self_norm(layer.self_out(a.reshape(b, hidden), small) + x)
                 # cross-attention to the image, folded (see the module docstring)
-                q = m.crossattention.self.query(x).view(b, heads, head_dim).transpose(0, 1)  # (h, b, d)
+                q = layer.cross_query(x, small).view(b, heads, head_dim).transpose(0, 1)  # (h, b, d)
                 q = torch.bmm(q, layer.key_by_head).transpose(0, 1)  # (b, h, e)
                 p = torch.softmax(torch.bmm(q, images.transpose(1, 2)) * scale, dim=-1)  # (b, h, n)
                 pooled = torch.bmm(p, images).transpose(0, 1)  # (h, b, e)
                 a = torch.bmm(pooled, layer.value_by_head).transpose(0, 1).reshape(b, hidden) + layer.value_bias
-                co = m.crossattention.output
-                x = co.LayerNorm(co.dense(a) + x)
-                x = m.output(m.intermediate(x), x)
-            logits = head.decoder(head.transform(x)).float()
+                x = layer.cross_norm(layer.cross_out(a, small) + x)
+                x = layer.ffn_norm(layer.ffn_out(layer.act(layer.ffn_in(x, small)), small) + x)
+            logits = self.head_out(self.head_norm(self.head_act(self.head_in(x, small))), small).float()
             if step < min_new_tokens:
                 logits[:, self.eos] = -math.inf
             token = logits.argmax(dim=-1)

@@ -6,7 +6,15 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from .loading import from_pretrained, quiet_transformers, resolve_device, resolve_dtype, tune_allocator
+from .blip_fast import SMALL_BATCH
+from .loading import (
+    from_pretrained,
+    quiet_transformers,
+    resolve_device,
+    resolve_dtype,
+    small_work_threads,
+    tune_allocator,
+)
 from .preprocess import to_pixels
 
 log = logging.getLogger(__name__)
@@ -38,12 +46,14 @@ class BlipCaptioner:
         self.max_new_tokens, self.min_new_tokens, self.num_beams = max_new_tokens, min_new_tokens, num_beams
         self.fast = fast
         self._fast = None
+        self._int8_small = False
         self._lock = threading.Lock()
 
     def load(self) -> BlipCaptioner:
         with self._lock:
             if self.loaded:
                 return self
+            import torch
             from transformers import BlipForConditionalGeneration, BlipProcessor
 
             from .blip_fast import FastBlipCaptioning, plain_greedy
@@ -61,6 +71,12 @@ class BlipCaptioner:
             self._model = self._model.to(self.device, dtype=self.dtype).eval()
             if self.fast and plain_greedy(getattr(self._model, "generation_config", None), self.num_beams):
                 self._fast = FastBlipCaptioning(self._model)
+            # `auto` on a bf16 CPU also decodes single images with int8 weights (blip_fast._Linear), made on
+            # first use; `bf16` and `fp32` mean exactly that
+            self._int8_small = (
+                self._fast is not None and self._precision == "auto" and self.device == "cpu"
+                and self.dtype == torch.bfloat16
+            )  # fmt: skip
             ip = self._processor.image_processor
             self._pixel_spec = (
                 (int(ip.size["width"]), int(ip.size["height"])),
@@ -93,7 +109,10 @@ class BlipCaptioner:
 
         pixels = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         pixels = pixels.to(self.device, dtype=self.dtype)
-        with torch.inference_mode():
+        if self._int8_small and len(images) <= SMALL_BATCH and not self._fast.small_batch_int8:
+            with self._lock:
+                self._fast.quantize_small_batches()
+        with torch.inference_mode(), small_work_threads(len(images), self.device):
             if self._fast is not None:
                 out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0)
             else:

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..catalog import Label
 from ..errors import ModelUnavailable
-from .loading import resolve_device, resolve_dtype, unreachable
+from .loading import resolve_device, resolve_dtype, small_work_threads, unreachable
 from .preprocess import normalize, resize_center_crop
 
 ENV_VAR = "GLIMPSE_CLASSIFIER_WEIGHTS"
@@ -100,7 +100,7 @@ class ResNetClassifier:
         batch = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         batch = batch.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
         m = self._model
-        with torch.inference_mode():
+        with torch.inference_mode(), small_work_threads(len(images), self.device):
             x = m.maxpool(m.relu(m.bn1(m.conv1(batch))))
             x = m.layer4(m.layer3(m.layer2(m.layer1(x))))
             features = torch.flatten(m.avgpool(x), 1)
