@@ -94,15 +94,18 @@ def run_seed(paths: list[Path], root: Path, blip: Path, resnet: Path, text: Path
     return captions, load
 
 
-def fp32_reference(paths: list[Path], root: Path, blip: Path, batch_size: int) -> dict[str, str]:
-    """fp32 captions of glimpse's own preprocessed inputs (token-identical to `generate` in fp32)."""
+def reference_captions(paths: list[Path], root: Path, blip: Path, precision: str, fast: bool) -> dict[str, str]:
+    """Captions of glimpse's own preprocessed inputs in batches of 8: fp32 (token-identical to `generate` in
+    fp32), or transformers' own `generate` in bf16 (fast=False), to compare glimpse's bf16 with."""
     from indexer.decode import decode
     from indexer.models import BlipCaptioner
 
-    captioner = BlipCaptioner(str(blip), precision="fp32", min_new_tokens=TOKENS, max_new_tokens=TOKENS).load()
+    captioner = BlipCaptioner(
+        str(blip), precision=precision, min_new_tokens=TOKENS, max_new_tokens=TOKENS, fast=fast
+    ).load()
     out = {}
-    for start in range(0, len(paths), batch_size):
-        chunk = paths[start : start + batch_size]
+    for start in range(0, len(paths), 8):
+        chunk = paths[start : start + 8]
         texts = captioner.caption([decode(p).image for p in chunk])
         out.update((p.relative_to(root).as_posix(), t) for p, t in zip(chunk, texts, strict=True))
     return out
@@ -155,12 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if not (args.quick or args.no_compare):
-        log("fp32 reference captions ...")
-        reference = fp32_reference(paths, folder, blip, batch_size)
+        log("reference captions: fp32, and transformers' generate in bf16 ...")
+        reference = reference_captions(paths, folder, blip, "fp32", fast=True)
+        hf_bf16 = reference_captions(paths, folder, blip, "bf16", fast=False)
         differ = sum(glimpse_captions[k] != v for k, v in reference.items())
+        hf_differ = sum(hf_bf16[k] != v for k, v in reference.items())
         print(
             f"captions: glimpse ({args.precision}) differs from fp32 on the same inputs for {differ}/{len(reference)} "
-            f"photos ({differ / len(reference):.0%}); random weights, so only a smoke signal"
+            f"photos ({differ / len(reference):.0%}); transformers' own bf16 generate differs for "
+            f"{hf_differ}/{len(reference)} ({hf_differ / len(reference):.0%}). Random weights make near-ties "
+            f"everywhere, so this is only a smoke signal"
         )
         same = sum(glimpse_captions[k] == v for k, v in seed_captions.items())
         print(f"captions: glimpse equals the seed loop on {same}/{len(seed_captions)} photos (the seed ignores EXIF "
