@@ -17,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 MIN_PER_LANE = 4  # a smaller share is not worth a lane
 
 
-def plan(device: str = "cpu", cores: int | None = None) -> tuple[int, int]:
-    """(lanes, torch threads per lane) for `device`: two lanes sharing the cores on a CPU, one on a GPU."""
-    if device.startswith("cuda"):
-        return 1, max(1, _torch_threads())
+def plan(device: str = "cpu", cores: int | None = None, lanes: int | None = None) -> tuple[int, int]:
+    """(lanes, torch threads per lane) for `device`: by default two lanes sharing the cores on a CPU, one on a
+    GPU; `lanes` asks for that many."""
     cores = cores or _torch_threads() or os.cpu_count() or 1
-    lanes = 2 if cores >= 2 else 1
+    if lanes is None:
+        lanes = 1 if device.startswith("cuda") else 2 if cores >= 2 else 1
+    lanes = max(1, lanes)
     return lanes, max(1, cores // lanes)
 
 

@@ -206,10 +206,10 @@ def index_folder(
         summary.unchanged = plan.unchanged
         progress.start(len(plan.work))
         try:
-            lane_count, lane_threads = lane_plan(getattr(models.captioner, "device", "cpu"))
+            lane_count, lane_threads = lane_plan(getattr(models.captioner, "device", "cpu"), lanes=lanes)
             with (
                 ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
-                Lanes(lanes or lane_count, lane_threads if lanes is None else 1) as lane_pool,
+                Lanes(lane_count, lane_threads) as lane_pool,
             ):
                 prepare = functools.partial(prepare_one, models=models)
                 for items, decoded in _prefetch(_batches(plan.work, batch_size), pool, prepare):

@@ -179,6 +179,7 @@ def test_auto_precision_captions_single_images_with_int8_weights(tiny_blip, monk
     auto = BlipCaptioner(str(tiny_blip), precision="auto", max_new_tokens=6).load()
     assert auto.dtype == torch.bfloat16 and not auto._fast.small_batch_int8
     assert auto.caption([image] * 8)[0] and not auto._fast.small_batch_int8  # a batch: bf16 only
+    assert auto.caption([auto.preprocess(image)])[0] and not auto._fast.small_batch_int8  # the pipeline's input
     assert auto.caption([image])[0] and auto._fast.small_batch_int8
     plain = BlipCaptioner(str(tiny_blip), precision="bf16", max_new_tokens=6).load()
     assert plain.caption([image])[0] and not plain._fast.small_batch_int8

@@ -24,6 +24,7 @@ def test_plan_uses_two_lanes_on_a_multicore_cpu_and_one_on_a_gpu():
     assert plan("cpu", cores=16) == (2, 8)
     assert plan("cpu", cores=1) == (1, 1)
     assert plan("cuda")[0] == 1
+    assert plan("cpu", cores=2, lanes=1) == (1, 2)
 
 
 def test_lanes_run_in_parallel_on_one_thread_each_and_restore_the_thread_count():

@@ -17,6 +17,8 @@ they are applied:
   cancels in the softmax; the value bias passes through because the attention weights sum to one.
 - Rows whose caption has ended leave the batch, so a short caption stops costing work.
 - Logits are computed for the last position only.
+- Optionally (`quantize_small_batches`), batches of one or two images decode with int8 copies of the
+  decoder's weights: decoding a single image is bound by reading those weights at every token.
 
 It implements greedy search, as `generate(num_beams=1, do_sample=False)` does with `min_new_tokens` and
 `max_new_tokens`: the end token ([SEP], as BLIP's `generate` uses) is forbidden until `min_new_tokens` tokens
@@ -165,9 +167,10 @@ class FastBlipCaptioning:
                 linear.quantize()
         self.small_batch_int8 = True
 
-    def generate(self, pixels, max_new_tokens: int = 30, min_new_tokens: int = 0):
-        """Token ids (batch, 1 + generated), starting with BOS; rows that ended early are padded."""
-        return self.decode(self.encode(pixels), max_new_tokens, min_new_tokens)
+    def generate(self, pixels, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = True):
+        """Token ids (batch, 1 + generated), starting with BOS; rows that ended early are padded. `int8=False`
+        keeps the working dtype even for a small batch after `quantize_small_batches`."""
+        return self.decode(self.encode(pixels), max_new_tokens, min_new_tokens, int8=int8)
 
     # -- vision -----------------------------------------------------------------------------------------
     def encode(self, pixels):
@@ -207,7 +210,7 @@ class FastBlipCaptioning:
         return vm.post_layernorm(x)
 
     # -- text -------------------------------------------------------------------------------------------
-    def decode(self, image_embeds, max_new_tokens: int = 30, min_new_tokens: int = 0):
+    def decode(self, image_embeds, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = True):
         """Greedy caption ids for image embeddings (batch, tokens, encoder_hidden)."""
         import torch
         import torch.nn.functional as F
@@ -219,7 +222,8 @@ class FastBlipCaptioning:
         heads, head_dim, hidden = self.heads, self.head_dim, self.hidden
         scale = 1.0 / math.sqrt(head_dim)
         steps = max(1, min(max_new_tokens, self.max_positions - 1))
-        small = self.small_batch_int8 and image_embeds.shape[0] <= SMALL_BATCH and image_embeds.device.type == "cpu"
+        count, on_cpu = image_embeds.shape[0], image_embeds.device.type == "cpu"
+        small = int8 and self.small_batch_int8 and count <= SMALL_BATCH and on_cpu
 
         images = image_embeds.to(self.dtype).contiguous()  # (b, n, e), read by every layer
         batch, device = images.shape[0], images.device

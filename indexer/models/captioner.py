@@ -100,7 +100,11 @@ class BlipCaptioner:
         return to_pixels(image, size, resample, rescale, mean, std)
 
     def caption(self, images: Sequence) -> list[str]:
-        """Captions for a batch of RGB PIL images (or tensors from `preprocess`), in order."""
+        """Captions for a batch of RGB PIL images (or tensors from `preprocess`), in order.
+
+        Under precision `auto` on a bf16 CPU, one or two PIL images (an upload: `describe`) decode with int8
+        weights, made on first use; the indexing pipeline hands over preprocessed tensors, in batches, in bf16.
+        """
         if not len(images):
             return []
         if not self.loaded:
@@ -109,12 +113,13 @@ class BlipCaptioner:
 
         pixels = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         pixels = pixels.to(self.device, dtype=self.dtype)
-        if self._int8_small and len(images) <= SMALL_BATCH and not self._fast.small_batch_int8:
+        interactive = len(images) <= SMALL_BATCH and not any(isinstance(im, torch.Tensor) for im in images)
+        if self._int8_small and interactive and not self._fast.small_batch_int8:
             with self._lock:
                 self._fast.quantize_small_batches()
         with torch.inference_mode(), small_work_threads(len(images), self.device):
             if self._fast is not None:
-                out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0)
+                out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0, int8=interactive)
             else:
                 kwargs = dict(max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
                 if self.min_new_tokens:
