@@ -153,14 +153,22 @@ def test_an_uploaded_html_file_is_never_served_as_a_page(site):
     )
 
 
-def test_describe_only_reads_uploaded_files(site):
+@pytest.mark.parametrize(
+    ("api", "data"),
+    [
+        ("describe", [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]),
+        ("similar", [None, {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 3]),
+        ("similar", [None, {"path": "{outside}/secret.jpg", "meta": {"_type": "gradio.FileData"}}, 3]),
+    ],
+)
+def test_uploads_are_only_read_from_the_upload_folder(site, api, data):
     """An API caller cannot name a server file as the image: only files in Gradio's upload folder are accepted."""
     import httpx
 
-    payload = {"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]}
-    event = httpx.post(f"{site['url']}gradio_api/call/describe", json=payload).json()["event_id"]
-    stream = httpx.get(f"{site['url']}gradio_api/call/describe/{event}", timeout=30).text
-    assert "event: error" in stream and "root:x:0:0" not in stream
+    payload = json.loads(json.dumps({"data": data}).replace("{outside}", str(site["outside"])))
+    event = httpx.post(f"{site['url']}gradio_api/call/{api}", json=payload).json()["event_id"]
+    stream = httpx.get(f"{site['url']}gradio_api/call/{api}/{event}", timeout=30).text
+    assert "event: error" in stream and "root:x:0:0" not in stream and "secret" not in stream
 
 
 def test_binds_to_loopback_only(site):
