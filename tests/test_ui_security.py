@@ -228,7 +228,8 @@ def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
 
 
 def test_launch_options(monkeypatch, caplog, site):
-    """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit."""
+    """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit, a
+    bounded session store."""
     from ui.server import launch
 
     demo = site["demo"]
@@ -240,6 +241,7 @@ def test_launch_options(monkeypatch, caplog, site):
     assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
     assert seen["run_history"] is False and seen["ssr_mode"] is False and seen["mcp_server"] is False
+    assert seen["state_session_capacity"] == 500 and site["demo"].state_session_capacity == 500  # bounded memory
     assert "GRADIO_ALLOWED_PATHS" not in os.environ
     text = caplog.text
     assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text
