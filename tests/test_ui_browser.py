@@ -148,6 +148,8 @@ def test_describe_an_upload(page):
 
 def test_find_similar_from_a_result(page):
     page.get_by_role("tab", name="Search").click()
+    if page.locator("#since").is_visible():  # left open by the filter test
+        page.get_by_text("Filters and number of results").click()
     query = page.locator("#query textarea")
     query.fill("a cat")
     query.press("Enter")

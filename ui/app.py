@@ -1,5 +1,5 @@
-"""The glimpse web app: `build_app(index_dir) -> gr.Blocks` with four tabs (Search, Describe a photo, Library,
-Index) over one shared `Library`. This module lays the app out and wires events to the functions in
+"""The glimpse web app: `build_app(index_dir) -> gr.Blocks` with five tabs (Search, Describe a photo, Library,
+Duplicates, Index) over one shared `Library`. This module lays the app out and wires events to the functions in
 handlers.py; nothing is launched here: `glimpse serve` does that (see server.py).
 
 Every event has an `api_name`, so the app is also an API; the documented ones are `search` (query and k in, a
@@ -185,8 +185,8 @@ def build_app(
                 groups = gr.State([])
 
                 @gr.render(inputs=[groups])
-                def show_groups(views):
-                    for number, view in enumerate(views, 1):
+                def show_groups(shown_groups):
+                    for number, view in enumerate(shown_groups, 1):
                         gr.Markdown(view.title, elem_classes="gl-group", key=f"group-title-{number}")
                         gr.Gallery(
                             view.tiles, show_label=False, columns=6, fit_columns=False, object_fit="cover",

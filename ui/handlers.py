@@ -130,9 +130,10 @@ class Handlers:
         """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
         if photo_id is None:
             raise gr.Error("Choose a photo first.", print_exception=False)
-        hits = self.library.similar(int(photo_id), k=int(k))
-        record = self.library.records([int(photo_id)])[int(photo_id)]
-        return self._similar_gallery(hits, views.photo_title(Photo.from_record(record)))
+        photo_id = int(photo_id)
+        hits = self.library.similar(photo_id, k=int(k))
+        record = self.library.records([photo_id]).get(photo_id)
+        return self._similar_gallery(hits, views.photo_title(Photo.from_record(record)) if record else "it")
 
     @readable
     def similar_to_upload(self, path, k):
