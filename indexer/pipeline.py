@@ -13,6 +13,7 @@ could run on another engine. `index_folder` wires them together for one library 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -24,8 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import FileState, Label, NewImage
+from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import UnreadableImage
+from .lanes import Lanes
+from .lanes import plan as lane_plan
 from .models import Models
 from .scan import FileEntry, scan
 from .store import IndexStore
@@ -91,6 +95,21 @@ def file_hash(path: Path) -> str:
 
 
 # -- stages -------------------------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """A decoded image with each model's input already computed (in a decoding thread). Its other attributes
+    (width, height, taken_at, ...) are the DecodedImage's."""
+
+    decoded: DecodedImage
+    caption_input: object  # what BlipCaptioner.caption accepts for one image
+    classify_input: object  # what ResNetClassifier.classify accepts for one image
+
+    def __getattr__(self, name: str):
+        if name == "decoded":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.decoded, name)
+
+
 def decode_one(item: WorkItem) -> DecodedImage | str:
     """The decoded image, or the reason the file could not be used."""
     try:
@@ -99,14 +118,32 @@ def decode_one(item: WorkItem) -> DecodedImage | str:
         return str(e)
 
 
+def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
+    """Decode, then compute both models' inputs: all of it PIL and numpy, so it overlaps with inference."""
+    decoded = decode_one(item)
+    if isinstance(decoded, str):
+        return decoded
+    image = decoded.image
+    return Prepared(decoded, _model_input(models.captioner, image), _model_input(models.classifier, image))
+
+
+def _model_input(model, image):
+    """`model.preprocess(image)` when the model offers it (a fake or another engine may not): the image itself."""
+    preprocess = getattr(model, "preprocess", None)
+    return image if preprocess is None else preprocess(image)
+
+
 def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
     return [decode_one(item) for item in items]
 
 
 def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
-    """Captions, top labels and image features (ResNet-18, one forward pass for labels and features)."""
-    labels, features = models.classifier.classify_with_features(images)
-    return models.captioner.caption(images), labels, features
+    """Captions, top labels and image features (ResNet-18, one forward pass for labels and features), for PIL
+    images or `Prepared` items."""
+    for_caption = [im.caption_input if isinstance(im, Prepared) else im for im in images]
+    for_labels = [im.classify_input if isinstance(im, Prepared) else im for im in images]
+    labels, features = models.classifier.classify_with_features(for_labels)
+    return models.captioner.caption(for_caption), labels, features
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
@@ -146,11 +183,16 @@ def index_folder(
     root: str | Path,
     store: IndexStore,
     models: Models,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int = 2,
     progress: Progress | None = None,
+    lanes: int | None = None,
 ) -> Summary:
-    """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run."""
+    """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run.
+
+    `workers` threads decode and preprocess the next batch while the models work on this one; each batch is
+    split across `lanes` inference threads (default: see `lanes.plan`) and committed as one transaction.
+    """
     progress = progress or Progress()
     started = time.perf_counter()
     root = Path(root).expanduser().resolve()
@@ -164,10 +206,15 @@ def index_folder(
         summary.unchanged = plan.unchanged
         progress.start(len(plan.work))
         try:
-            with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool:
-                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool):
-                    good = [d.image for d in decoded if not isinstance(d, str)]
-                    captions, labels, features = infer_batch(good, models)
+            lane_count, lane_threads = lane_plan(getattr(models.captioner, "device", "cpu"))
+            with (
+                ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
+                Lanes(lanes or lane_count, lane_threads if lanes is None else 1) as lane_pool,
+            ):
+                prepare = functools.partial(prepare_one, models=models)
+                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool, prepare):
+                    good = [d for d in decoded if not isinstance(d, str)]
+                    captions, labels, features = _infer_in_lanes(good, models, lane_pool)
                     vectors = embed_batch(captions, labels, models)
                     failed = write_batch(store, root_id, items, decoded, captions, labels, vectors, features)
                     summary.failed += failed
@@ -257,16 +304,25 @@ def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, rep
         return None
 
 
+def _infer_in_lanes(images: Sequence, models: Models, lanes: Lanes):
+    """`infer_batch` on shares of the batch, one per lane, in parallel; results in order."""
+    results = lanes.map(lambda share: infer_batch(share, models), images)
+    captions = [c for r in results for c in r[0]]
+    labels = [lb for r in results for lb in r[1]]
+    return captions, labels, np.concatenate([r[2] for r in results])
+
+
 def _batches(items: Sequence[WorkItem], size: int) -> Iterator[list[WorkItem]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
 
-def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor):
-    """Yield (items, decoded) per batch, decoding the next batch in the pool while the models work on this one."""
+def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor, work=decode_one):
+    """Yield (items, [work(item)...]) per batch, running `work` on the next batch in the pool while the models
+    work on this one."""
     pending: tuple[list[WorkItem], list[Future]] | None = None
     for items in batches:
-        submitted = (items, [pool.submit(decode_one, item) for item in items])
+        submitted = (items, [pool.submit(work, item) for item in items])
         if pending is not None:
             yield pending[0], [f.result() for f in pending[1]]
         pending = submitted

@@ -92,11 +92,7 @@ def allowed_ids(catalog: Catalog, filters: Filters) -> np.ndarray:
 
 def dense_within(vectors: VectorIndex, qvec: np.ndarray, n: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) of the best `n` vectors among `ids` only, like `VectorIndex.search` for one query."""
-    import faiss
-
-    n = max(1, min(n, len(ids)))
-    params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64)))
-    sims, found = vectors.index.search(normalize(qvec), n, params=params)
+    sims, found = vectors.search(normalize(qvec), n, within=ids)
     return sims[0], found[0]
 
 

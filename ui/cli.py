@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from indexer import __version__
-from indexer.config import DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
+from indexer.config import DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
 from indexer.errors import GlimpseError
 
 log = logging.getLogger("glimpse")
@@ -88,7 +88,7 @@ def cli(verbose: int) -> None:
 @click.argument("photos", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_index_option
 @_model_options
-@click.option("--batch-size", type=click.IntRange(1, 256), default=8, help="Images per model batch.")
+@click.option("--batch-size", type=click.IntRange(1, 256), default=DEFAULT_BATCH_SIZE, help="Images per model batch.")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, help="Decoding threads.")
 @_json_option
 def index(photos, index_dir, batch_size, workers, as_json, **model_flags):

@@ -6,7 +6,16 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from .loading import from_pretrained, quiet_transformers, resolve_device, resolve_dtype
+from .blip_fast import SMALL_BATCH
+from .loading import (
+    from_pretrained,
+    quiet_transformers,
+    resolve_device,
+    resolve_dtype,
+    small_work_threads,
+    tune_allocator,
+)
+from .preprocess import to_pixels
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +24,8 @@ class BlipCaptioner:
     """Image captioning with BLIP (`Salesforce/blip-image-captioning-base` by default).
 
     `model` is a hub id, a local folder, or a loaded `BlipForConditionalGeneration` (then pass `processor`).
+    Greedy captioning (`num_beams=1`, the default) runs through `FastBlipCaptioning` (see blip_fast.py): the
+    same model, with fused attention and a leaner decoding loop; `fast=False` uses transformers' `generate`.
     """
 
     def __init__(
@@ -26,50 +37,88 @@ class BlipCaptioner:
         max_new_tokens: int = 30,
         min_new_tokens: int | None = None,
         num_beams: int = 1,
+        fast: bool = True,
     ):
         self.name = model if isinstance(model, str) else type(model).__name__
         self._model = None if isinstance(model, str) else model
         self._processor = processor
         self._device_pref, self._precision = device, precision
         self.max_new_tokens, self.min_new_tokens, self.num_beams = max_new_tokens, min_new_tokens, num_beams
+        self.fast = fast
+        self._fast = None
+        self._int8_small = False
         self._lock = threading.Lock()
 
     def load(self) -> BlipCaptioner:
         with self._lock:
-            if self._model is not None and self._processor is not None:
+            if self.loaded:
                 return self
+            import torch
             from transformers import BlipForConditionalGeneration, BlipProcessor
 
+            from .blip_fast import FastBlipCaptioning, plain_greedy
+
             quiet_transformers()
+            tune_allocator()
             self.device = resolve_device(self._device_pref)
             self.dtype = resolve_dtype(self._precision, self.device)
             if self._processor is None:
                 self._processor = from_pretrained(BlipProcessor, self.name, "caption", "GLIMPSE_CAPTION_MODEL")
-            if self._model is None:
+            if self._model is None:  # loaded straight in the working dtype: no fp32 copy in memory first
                 self._model = from_pretrained(
-                    BlipForConditionalGeneration, self.name, "caption", "GLIMPSE_CAPTION_MODEL"
+                    BlipForConditionalGeneration, self.name, "caption", "GLIMPSE_CAPTION_MODEL", dtype=self.dtype
                 )
             self._model = self._model.to(self.device, dtype=self.dtype).eval()
+            if self.fast and plain_greedy(getattr(self._model, "generation_config", None), self.num_beams):
+                self._fast = FastBlipCaptioning(self._model)
+            # `auto` on a bf16 CPU also decodes single images with int8 weights (blip_fast._Linear), made on
+            # first use; `bf16` and `fp32` mean exactly that
+            self._int8_small = (
+                self._fast is not None and self._precision == "auto" and self.device == "cpu"
+                and self.dtype == torch.bfloat16
+            )  # fmt: skip
+            ip = self._processor.image_processor
+            self._pixel_spec = (
+                (int(ip.size["width"]), int(ip.size["height"])),
+                int(getattr(ip, "resample", 3)),
+                float(getattr(ip, "rescale_factor", 1 / 255)),
+                tuple(ip.image_mean),
+                tuple(ip.image_std),
+            )
         return self
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None and self._processor is not None and hasattr(self, "device")
+        return self._model is not None and self._processor is not None and hasattr(self, "_pixel_spec")
+
+    def preprocess(self, image):
+        """One RGB PIL image to the model's normalized input (3 x H x W, float32). Thread-safe, torch-free
+        maths (PIL resize, numpy), so decoding threads can run it beside inference without competing threads."""
+        if not self.loaded:
+            self.load()
+        size, resample, rescale, mean, std = self._pixel_spec
+        return to_pixels(image, size, resample, rescale, mean, std)
 
     def caption(self, images: Sequence) -> list[str]:
-        """Captions for a batch of RGB PIL images, in order."""
-        if not images:
+        """Captions for a batch of RGB PIL images (or tensors from `preprocess`), in order."""
+        if not len(images):
             return []
         if not self.loaded:
             self.load()
         import torch
 
-        inputs = self._processor(images=list(images), return_tensors="pt")
-        pixels = inputs["pixel_values"].to(self.device, dtype=self.dtype)
-        kwargs = dict(max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
-        if self.min_new_tokens:
-            kwargs["min_new_tokens"] = self.min_new_tokens
-        with torch.inference_mode():
-            out = self._model.generate(pixel_values=pixels, **kwargs)
+        pixels = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
+        pixels = pixels.to(self.device, dtype=self.dtype)
+        if self._int8_small and len(images) <= SMALL_BATCH and not self._fast.small_batch_int8:
+            with self._lock:
+                self._fast.quantize_small_batches()
+        with torch.inference_mode(), small_work_threads(len(images), self.device):
+            if self._fast is not None:
+                out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0)
+            else:
+                kwargs = dict(max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
+                if self.min_new_tokens:
+                    kwargs["min_new_tokens"] = self.min_new_tokens
+                out = self._model.generate(pixel_values=pixels, **kwargs)
         texts = self._processor.batch_decode(out, skip_special_tokens=True)
         return [t.strip() for t in texts]

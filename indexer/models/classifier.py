@@ -11,7 +11,8 @@ import numpy as np
 
 from ..catalog import Label
 from ..errors import ModelUnavailable
-from .loading import resolve_device, resolve_dtype, unreachable
+from .loading import resolve_device, resolve_dtype, small_work_threads, unreachable
+from .preprocess import normalize, resize_center_crop
 
 ENV_VAR = "GLIMPSE_CLASSIFIER_WEIGHTS"
 
@@ -47,7 +48,7 @@ class ResNetClassifier:
                     meta_weights = ResNet18_Weights[self.name]
             self.categories = list(meta_weights.meta["categories"])
             self._model = self._model.to(self.device, dtype=self.dtype, memory_format=torch.channels_last).eval()
-            self._transform = meta_weights.transforms()
+            self._transform = _recipe(meta_weights.transforms())
         return self
 
     def _build(self, torch, resnet18, weights_enum):
@@ -76,27 +77,30 @@ class ResNetClassifier:
             raise ModelUnavailable("classifier", self.name, ENV_VAR, reason) from e
 
     def preprocess(self, image):
-        """One PIL image to a normalized 3x224x224 tensor (resize 256, centre crop 224)."""
+        """One PIL image to a normalized 3x224x224 tensor (resize 256, centre crop 224), as the weights' own
+        transforms do, with PIL and numpy only, so decoding threads can run it beside inference."""
         if self._transform is None:
             self.load()
-        return self._transform(image)
+        resize, crop, resample, mean, std = self._transform
+        return normalize(resize_center_crop(image, resize, crop, resample), 1 / 255, mean, std)
 
     def classify(self, images: Sequence) -> list[list[Label]]:
+        """Top labels for a batch of RGB PIL images (or tensors from `preprocess`), in order."""
         labels, _ = self.classify_with_features(images)
         return labels
 
     def classify_with_features(self, images: Sequence) -> tuple[list[list[Label]], np.ndarray]:
         """Top labels per image, and the 512-d penultimate features (L2-normalized) from the same pass."""
-        if not images:
+        if not len(images):
             return [], np.zeros((0, 512), np.float32)
         if self._transform is None:
             self.load()
         import torch
 
-        batch = torch.stack([self.preprocess(im) for im in images])
+        batch = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         batch = batch.to(self.device, dtype=self.dtype, memory_format=torch.channels_last)
         m = self._model
-        with torch.inference_mode():
+        with torch.inference_mode(), small_work_threads(len(images), self.device):
             x = m.maxpool(m.relu(m.bn1(m.conv1(batch))))
             x = m.layer4(m.layer3(m.layer2(m.layer1(x))))
             features = torch.flatten(m.avgpool(x), 1)
@@ -108,3 +112,16 @@ class ResNetClassifier:
             for row_s, row_i in zip(scores.tolist(), idx.tolist(), strict=True)
         ]
         return labels, features.cpu().numpy()
+
+
+def _recipe(transform) -> tuple[int, int, int, tuple, tuple]:
+    """(resize, crop, PIL resample, mean, std) of a torchvision `ImageClassification` transform."""
+    from torchvision.transforms.functional import pil_modes_mapping
+
+    return (
+        int(transform.resize_size[0]),
+        int(transform.crop_size[0]),
+        int(pil_modes_mapping[transform.interpolation]),
+        tuple(transform.mean),
+        tuple(transform.std),
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelUnavailable
-from .loading import hub_unavailable, looks_like_path, resolve_device
+from .loading import hub_unavailable, looks_like_path, resolve_device, small_work_threads
 
 ENV_VAR = "GLIMPSE_TEXT_MODEL"
 MINILM_IDS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
@@ -77,8 +77,9 @@ class TextEmbedder:
         self.load()
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-            show_progress_bar=False,
-        )  # fmt: skip
+        with small_work_threads(len(texts), str(self._model.device)):
+            vectors = self._model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )  # fmt: skip
         return np.ascontiguousarray(vectors, dtype=np.float32)

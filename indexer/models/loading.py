@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -47,6 +48,57 @@ def resolve_dtype(precision: str, device: str):
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+
+
+# glibc serves allocations above M_MMAP_THRESHOLD with fresh mmap()ed pages and returns them on free, so
+# every large activation buffer is page-faulted and zeroed by the kernel again, at every layer. Raising the
+# threshold to its maximum (32 MB) and keeping freed memory for reuse makes them plain reuse (measured: the
+# BLIP vision encoder 15% faster). The models keep their activation buffers under 32 MB (see blip_fast.py).
+ALLOCATION_REUSE_BYTES = 32 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+@functools.cache
+def tune_allocator() -> bool:
+    """Let glibc's malloc reuse large buffers instead of mapping fresh pages each time. Once per process;
+    a no-op (False) where the C library is not glibc."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(
+            libc.mallopt(_M_MMAP_THRESHOLD, ALLOCATION_REUSE_BYTES)
+            and libc.mallopt(_M_TRIM_THRESHOLD, 8 * ALLOCATION_REUSE_BYTES)
+        )
+    except (OSError, AttributeError):
+        return False
+
+
+SMALL_WORK_ROWS = 4  # at most this many rows (texts, images) count as "small" work: see `small_work_threads`
+
+
+@contextlib.contextmanager
+def small_work_threads(rows: int, device: str = "cpu"):
+    """One torch thread for small CPU work (a query, one upload), restored afterwards.
+
+    Splitting a single short input across cores saves little and costs an OpenMP fork/join per operation,
+    where every core waits for the slowest: on a shared 2-core machine that made a MiniLM query's p99 40 times
+    its p50. Large batches keep all cores.
+    """
+    if rows > SMALL_WORK_ROWS or device != "cpu":
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def quiet_transformers() -> None:
