@@ -1,5 +1,5 @@
 """The web app as an API, through gradio_client, against a running app: tiny BLIP and ResNet, the real MiniLM,
-an index of data/photos plus imported captions. One app serves the whole module."""
+an index of data/photos, a resized copy of one of them, and imported captions. One app serves the whole module."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.conftest import DATA
 from tests.ui_helpers import IMPORTS, make_index, serving
@@ -49,6 +50,9 @@ def app(tmp_path_factory, tiny_models):
     root = tmp_path_factory.mktemp("ui-api")
     library = root / "library"
     shutil.copytree(DATA, library)
+    (library / "copies").mkdir()
+    with Image.open(library / "pets" / "chelsea.jpg") as im:  # for find similar and duplicates
+        im.resize((im.width // 2, im.height // 2)).save(library / "copies" / "cat-small.jpg", quality=90)
     spy = SpyCaptioner(tiny_models.captioner)
     models = Models(spy, tiny_models.classifier, tiny_models.embedder)
     index = make_index(root / "index", library, models)
@@ -147,16 +151,71 @@ def test_every_event_has_an_api_name_and_a_concurrency_group(app):
     assert fns and all(fn.api_name for fn in fns)
     groups = {fn.api_name: fn.concurrency_id for fn in fns}
     assert groups["search"] == groups["search_gallery"] == "search"
-    assert groups["describe"] == "describe" and groups["index"] == "index"
+    assert groups["describe"] == groups["similar_to_upload"] == "describe" and groups["index"] == "index"
+    assert groups["similar"] == "similar" and groups["duplicates"] == groups["duplicates_view"] == "duplicates"
     assert demo._queue.max_size and demo._queue.max_size > 0  # a bounded queue
     assert not list(UI.glob("*.pyi"))  # building the app wrote nothing into the package
+
+
+def test_similar_by_id_ranks_the_resized_copy_first(app):
+    client, _, library, *_ = app
+    [cat] = client.predict("chelsea", 1, "", str(library / "pets"), api_name="/search")
+    results = client.predict(photo_id=cat["id"], k=3, api_name="/similar")
+    assert results[0]["file"] == str(library.resolve() / "copies" / "cat-small.jpg")
+    assert len(results) == 3 and cat["id"] not in [r["id"] for r in results]  # never itself
+    assert all(set(r) == set(cat) for r in results)  # shaped as /search's results
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+
+
+def test_similar_to_an_uploaded_image(app):
+    client, _, library, *_ = app
+    results = client.predict(image=_upload(DATA / "pets" / "chelsea.jpg"), k=2, api_name="/similar")
+    lib = library.resolve()
+    assert [r["file"] for r in results] == [str(lib / "pets" / "chelsea.jpg"), str(lib / "copies" / "cat-small.jpg")]
+    assert results[0]["score"] > 0.999  # the library's own copy of the upload
+    assert results[0]["caption"] and results[0]["labels"]
+
+
+def test_similar_errors_are_messages(app, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    client, *_ = app
+    imported = client.predict("dog on the beach", 1, api_name="/search")[0]
+    page = tmp_path / "page.html"
+    page.write_text("<script>alert(1)</script>")
+    cases = [
+        (dict(), "Give a photo id"),
+        (dict(photo_id=999999), "no photo with id 999999"),
+        (dict(photo_id=imported["id"]), "imported caption: it has no image"),
+        (dict(photo_id=1, image=_upload(DATA / "pets" / "chelsea.jpg")), "not both"),
+        (dict(image=_upload(page)), "not a photo"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(AppError) as e:
+            client.predict(**kwargs, api_name="/similar")
+        assert message in str(e.value) and "Traceback" not in str(e.value)
+
+
+def test_duplicates_groups_the_resized_copy(app):
+    from gradio_client.exceptions import AppError
+
+    client, _, library, *_ = app
+    lib = library.resolve()
+    pair = [str(lib / "copies" / "cat-small.jpg"), str(lib / "pets" / "chelsea.jpg")]
+    groups = client.predict(api_name="/duplicates")
+    [cats] = [g for g in groups if pair[0] in g["paths"]]
+    assert cats["kind"] == "near" and cats["paths"] == pair and len(cats["ids"]) == 2
+    assert all(g["kind"] == "exact" for g in groups if g is not cats)  # nothing else looks alike
+    assert any(g["paths"] == pair for g in client.predict(0.99, api_name="/duplicates"))  # resized: any threshold
+    with pytest.raises(AppError, match="between 0 and 1"):
+        client.predict(1.5, api_name="/duplicates")
 
 
 def test_browse_paginates_over_the_whole_library(app):
     *_, demo = app
     library = demo.glimpse_library
     first, second = library.page(1, per_page=5, order="path"), library.page(2, per_page=5, order="path")
-    assert first.total == 9 and first.pages == 2 and len(first.records) == 5 and len(second.records) == 4
+    assert first.total == 10 and first.pages == 2 and len(first.records) == 5 and len(second.records) == 5
     assert {r.id for r in first.records}.isdisjoint(r.id for r in second.records)
     assert library.page(7, per_page=5).number == 2  # clamped to the last page
     label = library.label_counts()[0][0]
@@ -179,7 +238,7 @@ def test_index_a_new_folder_from_the_app(app, tmp_path):
 
     # the Library tab's counts and failure list follow
     header, *_, failed_info, failures, _ = client.predict(api_name="/overview")
-    assert "**10** photos indexed" in header and "**1** could not be read" in header
+    assert "**11** photos indexed" in header and "**1** could not be read" in header
     assert "1 file" in failed_info and failures["value"]["data"][0][0].endswith("broken.png")
 
     from filelock import FileLock

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 from tests.conftest import DATA, REPO
 from tests.ui_helpers import make_index, serving
@@ -44,6 +45,8 @@ def app(tmp_path_factory, tiny_models):
     root = tmp_path_factory.mktemp("ui-browser")
     library = root / "Pictures"
     shutil.copytree(DATA, library)
+    with Image.open(library / "pets" / "chelsea.jpg") as im:  # a resized copy, for Find similar and Duplicates
+        im.resize((im.width // 2, im.height // 2)).save(library / "pets" / "chelsea-small.jpg", quality=90)
     models = scripted_models(library, tiny_models.embedder)
     index = make_index(root / "index", library, models, imports=[])
     demo = build_app(index, models, thumbs_dir=root / "thumbs", batch_size=1)
@@ -143,13 +146,69 @@ def test_describe_an_upload(page):
     screenshot(page, "describe.png")
 
 
+def test_find_similar_from_a_result(page):
+    page.get_by_role("tab", name="Search").click()
+    if page.locator("#since").is_visible():  # left open by the filter test
+        page.get_by_text("Filters and number of results").click()
+    query = page.locator("#query textarea")
+    query.fill("a cat")
+    query.press("Enter")
+    tiles = page.locator("#results .thumbnail-item")
+    page.locator("#search-status").get_by_text("photos for").wait_for()
+    assert "tabby cat" in tiles.first.inner_text()
+    tiles.first.click()
+    page.locator("#find-similar").click()
+    status = page.locator("#search-status")
+    status.get_by_text("look like").wait_for()
+    assert "most alike first" in status.inner_text() and "chelsea" in status.inner_text()
+    assert tiles.count() == 6  # every other photo, the resized copy of the same cat first
+    assert "tabby cat" in tiles.first.inner_text() and "tabby cat" not in tiles.nth(1).inner_text()
+    assert "score 1.00" in tiles.first.inner_text()
+    tiles.first.click()  # a look-alike opens in the detail view like any result
+    page.locator(".gl-detail").first.get_by_text("Open the original").wait_for()
+    assert "chelsea" in page.locator(".gl-detail").first.inner_text()
+    screenshot(page, "similar.png")
+
+
+def test_find_similar_to_an_upload(page):
+    page.get_by_role("tab", name="Describe a photo").click()
+    page.locator("#photo input[type=file]").set_input_files(str(DATA / "food" / "coffee.jpg"))
+    page.wait_for_function("el => el.value.includes('coffee')", arg=page.locator("#caption textarea").element_handle())
+    page.locator("#photo-similar").click()
+    status = page.locator("#search-status")  # the results open in the Search tab
+    status.get_by_text("your photo").wait_for()
+    assert "coffee.jpg" in status.inner_text()
+    tiles = page.locator("#results .thumbnail-item")
+    assert "cup of coffee" in tiles.first.inner_text() and "score 1.00" in tiles.first.inner_text()
+
+
+def test_duplicates_tab(page):
+    page.get_by_role("tab", name="Duplicates").click()
+    page.get_by_role("button", name="Find duplicates").click()
+    status = page.locator("#duplicates-status")
+    status.get_by_text("group of copies").wait_for()
+    assert "**" not in status.inner_text() and "2 photos in all" in status.inner_text()
+    group = page.locator(".gl-duplicates").first
+    group.locator(".thumbnail-item").first.wait_for()
+    names = group.locator(".thumbnail-item").all_inner_texts()
+    assert [n.split(" ·")[0] for n in names] == ["chelsea-small.jpg", "chelsea.jpg"]
+    assert "Group 1" in page.locator(".gl-group").first.inner_text()
+    assert "Near copies" in page.locator(".gl-group").first.inner_text()
+    screenshot(page, "duplicates.png")
+
+
 def test_library_tab(page):
     page.get_by_role("tab", name="Library").click()
     page.locator("#library .thumbnail-item").first.wait_for()
-    assert page.locator("#library .thumbnail-item").count() == 6
-    assert "6 photos" in page.locator("#page-info").inner_text()
+    assert page.locator("#library .thumbnail-item").count() == 7
+    assert "7 photos" in page.locator("#page-info").inner_text()
     assert "12 Jun 2021" in page.locator("#library").inner_text()  # EXIF dates under the tiles
     screenshot(page, "library.png")
+
+    page.locator("#library .thumbnail-item").first.click()  # Find similar from the library opens the Search tab
+    page.locator("#library-similar").click()
+    page.locator("#search-status").get_by_text("look like").wait_for()
+    assert page.locator("#results .thumbnail-item").count() == 6
 
 
 def test_index_tab_shows_progress_and_a_summary(page, app, tmp_path):
@@ -179,4 +238,4 @@ def test_index_tab_shows_progress_and_a_summary(page, app, tmp_path):
         models.captioner.delay = 0.0
 
     page.get_by_role("tab", name="Library").click()
-    page.locator("#page-info").get_by_text("9 photos").wait_for()
+    page.locator("#page-info").get_by_text("10 photos").wait_for()

@@ -30,6 +30,12 @@ def test_the_app_works_before_any_index_exists(handlers):
     assert "No index at" in overview[0]
     caption, labels = handlers.describe(str(DATA / "pets" / "chelsea.jpg"))  # Describe needs no index
     assert caption.strip() and len(labels) == 3
+    status, groups = handlers.duplicates_view(0.85)
+    assert "No index yet" in status and groups == []
+    with pytest.raises(gr.Error, match="no index at"):
+        handlers.similar_to_upload(str(DATA / "pets" / "chelsea.jpg"), 5)
+    with pytest.raises(gr.Error, match="Choose a photo"):
+        handlers.similar_to_photo(None, 5)
 
 
 def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, resnet_weights):
@@ -71,6 +77,42 @@ def test_captions_and_paths_are_escaped_in_markdown():
     )  # fmt: skip
     text = detail_markdown(photo)
     assert "<img" not in text and "**bold**" not in text and "](javascript" not in text and "`x`" not in text
+
+
+def test_result_tiles_and_details_say_why_a_photo_matched():
+    from ui.views import Photo, detail_markdown, tile_caption
+
+    photo = Photo(
+        id=1, path="/p/rocket.jpg", file=None, caption="a rocket on a launch pad", labels=[("missile", 0.46)],
+        score=0.848, semantic=0.648, matched={"caption": ["rocket", "launch"], "name": ["rocket"]},
+    )  # fmt: skip
+    assert tile_caption(photo).splitlines() == [
+        "a rocket on a launch pad",
+        "missile 46% · score 0.85",
+        "words found: rocket, launch",
+    ]
+    text = detail_markdown(photo)
+    assert "0.848: 0.648 for the meaning, +0.200 for the words" in text
+    assert "rocket, launch (caption) · rocket (name)" in text
+    photo.score = photo.semantic = 0.93  # find similar: one score, nothing to add up
+    photo.matched = {}
+    assert "**Score** 0.930  " in detail_markdown(photo) and "words found" not in tile_caption(photo)
+
+
+def test_similar_and_duplicate_texts():
+    from ui.views import Photo, duplicate_caption, duplicate_title, duplicates_status, photo_title, similar_status
+
+    cat = Photo(id=1, path="/p/`cat`.jpg", file=None, caption="a *cat* " + "very " * 20, labels=[])
+    title = photo_title(cat)
+    assert title.startswith("“a \\*cat\\*") and title.endswith("…” (`cat.jpg`)") and "*cat*" not in title
+    assert similar_status(title, 2).startswith("**2** photos look like “a")
+    assert "Nothing to compare" in similar_status(title, 0)
+    assert duplicate_caption("/p/a b/IMG_1.jpg", (640, 480)) == "IMG_1.jpg · 640 × 480 px\n/p/a b"
+    assert "Exact copies" in duplicate_title(1, "exact", 3, 3) and "first 12 shown" in duplicate_title(
+        2, "near", 40, 12
+    )
+    assert "No duplicates" in duplicates_status(0, 0, 0, 0.85)
+    assert "first 30 are shown" in duplicates_status(31, 30, 70, 0.85)
 
 
 def test_label_bars():

@@ -153,14 +153,22 @@ def test_an_uploaded_html_file_is_never_served_as_a_page(site):
     )
 
 
-def test_describe_only_reads_uploaded_files(site):
+@pytest.mark.parametrize(
+    ("api", "data"),
+    [
+        ("describe", [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]),
+        ("similar", [None, {"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}, 3]),
+        ("similar", [None, {"path": "{outside}/secret.jpg", "meta": {"_type": "gradio.FileData"}}, 3]),
+    ],
+)
+def test_uploads_are_only_read_from_the_upload_folder(site, api, data):
     """An API caller cannot name a server file as the image: only files in Gradio's upload folder are accepted."""
     import httpx
 
-    payload = {"data": [{"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}]}
-    event = httpx.post(f"{site['url']}gradio_api/call/describe", json=payload).json()["event_id"]
-    stream = httpx.get(f"{site['url']}gradio_api/call/describe/{event}", timeout=30).text
-    assert "event: error" in stream and "root:x:0:0" not in stream
+    payload = json.loads(json.dumps({"data": data}).replace("{outside}", str(site["outside"])))
+    event = httpx.post(f"{site['url']}gradio_api/call/{api}", json=payload).json()["event_id"]
+    stream = httpx.get(f"{site['url']}gradio_api/call/{api}/{event}", timeout=30).text
+    assert "event: error" in stream and "root:x:0:0" not in stream and "secret" not in stream
 
 
 def test_binds_to_loopback_only(site):
@@ -220,7 +228,8 @@ def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
 
 
 def test_launch_options(monkeypatch, caplog, site):
-    """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit."""
+    """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit, a
+    bounded session store."""
     from ui.server import launch
 
     demo = site["demo"]
@@ -232,6 +241,7 @@ def test_launch_options(monkeypatch, caplog, site):
     assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
     assert seen["run_history"] is False and seen["ssr_mode"] is False and seen["mcp_server"] is False
+    assert seen["state_session_capacity"] == 500 and site["demo"].state_session_capacity == 500  # bounded memory
     assert "GRADIO_ALLOWED_PATHS" not in os.environ
     text = caplog.text
     assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text

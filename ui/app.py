@@ -1,9 +1,10 @@
-"""The glimpse web app: `build_app(index_dir) -> gr.Blocks` with four tabs (Search, Describe a photo, Library,
-Index) over one shared `Library`. This module lays the app out and wires events to the functions in
+"""The glimpse web app: `build_app(index_dir) -> gr.Blocks` with five tabs (Search, Describe a photo, Library,
+Duplicates, Index) over one shared `Library`. This module lays the app out and wires events to the functions in
 handlers.py; nothing is launched here: `glimpse serve` does that (see server.py).
 
-Every event has an `api_name`, so the app is also an API; `search` (query and k in, a list of results out)
-and `describe` (an image in, its caption and labels out) are the documented ones.
+Every event has an `api_name`, so the app is also an API; the documented ones are `search` (query and k in, a
+list of results out), `describe` (an image in, its caption and labels out), `similar` (a photo id or an image in,
+results out) and `duplicates` (a threshold in, groups of copies out).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gradio as gr
 
 from indexer.models import Models
 from indexer.scan import is_image_name
+from search.duplicates import NEAR_THRESHOLD
 
 from .handlers import Handlers
 from .library import Library, default_models
@@ -40,7 +42,10 @@ CSS = """
 .gl-tiles .thumbnail-item img { aspect-ratio: 1 / 1; width: 100%; height: auto !important; object-fit: cover; }
 .gl-tiles .caption-label { position: static !important; max-width: none !important; white-space: pre-line !important;
   text-align: left; border: 0 !important; border-radius: 0 !important; background: transparent !important;
-  opacity: 1 !important; font-size: 13px; line-height: 1.35; padding: 6px 8px 8px !important; }
+  opacity: 1 !important; font-size: 13px; line-height: 1.35; padding: 6px 8px 8px !important;
+  overflow-wrap: anywhere; }
+.gl-group { margin-top: 10px; }
+.gl-actions { align-items: center; }
 """
 
 
@@ -74,7 +79,7 @@ def build_app(
             gr.Markdown("# glimpse\nFind your photos by describing them.")
             header = gr.Markdown()
 
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             # -- Search ---------------------------------------------------------------------------------
             with gr.Tab("Search", id="search"):
                 query = gr.Textbox(
@@ -107,11 +112,16 @@ def build_app(
                     with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as detail:
                         detail_image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
                         detail_text = gr.Markdown()
+                        chosen = gr.State(None)  # the id of the photo in the detail view
+                        similar_button = gr.Button("Find similar", size="sm", elem_id="find-similar", visible=False)
                         detail_labels = gr.Label(num_top_classes=5, label="Labels")
 
             # -- Describe a photo -----------------------------------------------------------------------
             with gr.Tab("Describe a photo", id="describe"):
-                gr.Markdown(f"Drop or paste a photo ({ACCEPTED}) to caption and label it. Nothing is indexed.")
+                gr.Markdown(
+                    f"Drop or paste a photo ({ACCEPTED}) to caption and label it, or to find the photos in your "
+                    "library that look like it. Nothing is indexed."
+                )
                 with gr.Row():
                     with gr.Column():
                         photo = photo_input(label="Photo", sources=["upload", "clipboard"], height=380, elem_id="photo")
@@ -120,6 +130,7 @@ def build_app(
                     with gr.Column():
                         caption = gr.Textbox(label="Caption (BLIP)", lines=2, interactive=False, elem_id="caption")
                         labels = gr.Label(num_top_classes=3, label="Labels (ResNet-18)", elem_id="labels")
+                        photo_similar = gr.Button("Find similar photos in the library", elem_id="photo-similar")
 
             # -- Library --------------------------------------------------------------------------------
             with gr.Tab("Library", id="library"):
@@ -142,6 +153,8 @@ def build_app(
                     with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as lib_detail:
                         lib_image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
                         lib_text = gr.Markdown()
+                        lib_chosen = gr.State(None)
+                        lib_similar = gr.Button("Find similar", size="sm", elem_id="library-similar", visible=False)
                         lib_labels = gr.Label(num_top_classes=5, label="Labels")
                 with gr.Row():
                     plot = gr.BarPlot(
@@ -153,6 +166,32 @@ def build_app(
                         failures = gr.Dataframe(
                             headers=["file", "why it could not be read"], show_label=False, interactive=False,
                             wrap=True, visible=False,
+                        )  # fmt: skip
+
+            # -- Duplicates -----------------------------------------------------------------------------
+            with gr.Tab("Duplicates", id="duplicates"):
+                gr.Markdown(
+                    "Photos that are copies of each other: **exact** copies (the same bytes) and **near** copies "
+                    "(resized, re-encoded, cropped, burst shots). Click a photo to see it larger."
+                )
+                with gr.Row(elem_classes="gl-actions"):
+                    threshold = gr.Slider(
+                        0.0, 1.0, value=NEAR_THRESHOLD, step=0.01, label="Near-copy threshold", elem_id="threshold",
+                        info="How alike two photos' image features must be for a crop or a burst shot to count as a "
+                        "copy; lower finds more. Resized and re-encoded copies are found at any setting.", scale=3,
+                    )  # fmt: skip
+                    find_duplicates = gr.Button("Find duplicates", variant="primary", scale=0, min_width=180)
+                duplicates_status = gr.Markdown(elem_id="duplicates-status")
+                groups = gr.State([])
+
+                @gr.render(inputs=[groups])
+                def show_groups(shown_groups):
+                    for number, view in enumerate(shown_groups, 1):
+                        gr.Markdown(view.title, elem_classes="gl-group", key=f"group-title-{number}")
+                        gr.Gallery(
+                            view.tiles, show_label=False, columns=6, fit_columns=False, object_fit="cover",
+                            allow_preview=True, buttons=[], elem_classes="gl-tiles gl-duplicates",
+                            key=f"group-{number}",
                         )  # fmt: skip
 
             # -- Index ----------------------------------------------------------------------------------
@@ -171,6 +210,13 @@ def build_app(
                     index_button = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
                 index_result = gr.Markdown(elem_id="index-result")
 
+        # the inputs and output of the `similar` API (the tabs above reach it through their own events)
+        with gr.Column(visible=False):
+            api_photo_id = gr.Number(label="photo_id", precision=0)
+            api_image = photo_input(label="image")
+            api_k = gr.Number(value=10, precision=0, label="k")
+            api_results = gr.JSON(label="results")
+
         # -- events -------------------------------------------------------------------------------------
         overview_outputs = [header, label, folder, lib_label, plot, failed_info, failures, index_folder]
         browse_inputs = [page_number, order, lib_label]
@@ -184,8 +230,30 @@ def build_app(
         )  # fmt: skip
         gr.api(ui.search_api, api_name="search", concurrency_id="search", concurrency_limit=4)
         gallery.select(
-            ui.detail, [found], [detail, detail_image, detail_text, detail_labels], api_name="search_detail", **quick
+            ui.detail, [found], [detail, detail_image, detail_text, detail_labels, chosen, similar_button],
+            api_name="search_detail", **quick,
+        )  # fmt: skip
+
+        similar_outputs = [gallery, status, found, detail, tabs]
+        similar_button.click(ui.similar_to_photo, [chosen, k], similar_outputs, api_name="similar_to_result", **quick)
+        lib_similar.click(
+            ui.similar_to_photo, [lib_chosen, k], similar_outputs, api_name="similar_to_library_photo", **quick
         )
+        photo_similar.click(
+            ui.similar_to_upload, [photo, k], similar_outputs, api_name="similar_to_upload",
+            api_visibility="undocumented", concurrency_id="describe", concurrency_limit=1,
+        )  # fmt: skip
+        gr.on(
+            [], ui.similar_api, [api_photo_id, api_image, api_k], api_results, api_name="similar",
+            concurrency_id="similar", concurrency_limit=2,
+        )  # fmt: skip
+
+        gr.on(
+            [find_duplicates.click, threshold.release], ui.duplicates_view, [threshold], [duplicates_status, groups],
+            api_name="duplicates_view", api_visibility="undocumented", concurrency_id="duplicates",
+            concurrency_limit=1,
+        )  # fmt: skip
+        gr.api(ui.duplicates_api, api_name="duplicates", concurrency_id="duplicates", concurrency_limit=1)
 
         photo.change(
             ui.describe, [photo], [caption, labels], api_name="describe",
@@ -209,8 +277,9 @@ def build_app(
             api_name="browse_next", **quick,
         )  # fmt: skip
         lib_gallery.select(
-            ui.detail, [shown], [lib_detail, lib_image, lib_text, lib_labels], api_name="library_detail", **quick
-        )
+            ui.detail, [shown], [lib_detail, lib_image, lib_text, lib_labels, lib_chosen, lib_similar],
+            api_name="library_detail", **quick,
+        )  # fmt: skip
 
         index_button.click(
             ui.index, [index_folder], [index_result], api_name="index", concurrency_id="index", concurrency_limit=1

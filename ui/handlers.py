@@ -13,18 +13,21 @@ import pandas as pd
 
 from indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
 from search import Filters, Hit
+from search.duplicates import NEAR_THRESHOLD
 
 from . import views
 from .library import Library
 from .progress import GradioProgress
 from .thumbs import PREVIEW, Thumbnails
 from .upload import check_upload
-from .views import Photo
+from .views import DuplicateView, Photo
 
 log = logging.getLogger(__name__)
 
 PER_PAGE = 24  # library page size
 PLOT_LABELS = 15
+DUPLICATE_GROUPS = 30  # groups shown in the Duplicates tab (the API returns all)
+DUPLICATE_TILES = 12  # photos shown per group
 
 
 def readable(fn):
@@ -74,12 +77,15 @@ class Handlers:
         return str(image or self.thumbs.placeholder("no image" if photo.file else "imported caption")), caption
 
     def detail(self, photos: list[Photo], evt: gr.SelectData):
+        """The detail view of the chosen tile, the chosen photo's id, and its Find similar button (photos only:
+        an imported caption has no image to compare)."""
         if not photos or not isinstance(evt.index, int) or not 0 <= evt.index < len(photos):
-            return gr.update(visible=False), None, "", None
+            return gr.update(visible=False), None, "", None, None, gr.update(visible=False)
         photo = photos[evt.index]
         preview = self.thumbs.get(photo.file, side=PREVIEW) if photo.file else None
         image = str(preview) if preview else None
-        return gr.update(visible=True), image, views.detail_markdown(photo), views.label_bars(photo.labels)
+        text, bars = views.detail_markdown(photo), views.label_bars(photo.labels)
+        return gr.update(visible=True), image, text, bars, photo.id, gr.update(visible=photo.file is not None)
 
     # -- search -----------------------------------------------------------------------------------------
     def _photos(self, query: str, k: int, filters: Filters):
@@ -101,14 +107,96 @@ class Handlers:
     def search_api(
         self, query: str, k: int = 10, label: str = "", folder: str = "", since: str = "", until: str = ""
     ) -> list[dict]:
-        """Photos matching a plain-language query, best first. Each result has `file` (the photo's full path, or
-        the id of an imported caption), `caption`, `labels` (name and probability), `score`, `date` and
-        `date_source` ("exif", or "file" for the file's date), and `matched` (the query words found in its
-        caption, labels or file name). Optional filters: a label, a folder, a capture-date range (YYYY-MM-DD);
-        `-word` in the query leaves a word out."""
+        """Photos matching a plain-language query, best first. Each result has `id` (for /similar), `file` (the
+        photo's full path, or the id of an imported caption), `caption`, `labels` (name and probability),
+        `score`, `date` and `date_source` ("exif", or "file" for the file's date), and `matched` (the query words
+        found in its caption, labels or file name). Optional filters: a label, a folder, a capture-date range
+        (YYYY-MM-DD); `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]
+
+    # -- find similar -----------------------------------------------------------------------------------
+    def _similar_gallery(self, hits: list[Hit], of: str):
+        """What the Search tab shows for look-alikes: the same tiles as search results, and the tab itself."""
+        records = self.library.records([h.id for h in hits]) if hits else {}
+        photos = [Photo.from_record(records[h.id], h) for h in hits if h.id in records]
+        gallery = gr.update(value=[self.tile(p, views.tile_caption(p)) for p in photos], selected_index=None)
+        status = views.similar_status(of, len(photos))
+        return gallery, status, photos, gr.update(visible=False), gr.Tabs(selected="search")
+
+    @readable
+    def similar_to_photo(self, photo_id, k):
+        """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
+        if photo_id is None:
+            raise gr.Error("Choose a photo first.", print_exception=False)
+        photo_id = int(photo_id)
+        hits = self.library.similar(photo_id, k=int(k))
+        record = self.library.records([photo_id]).get(photo_id)
+        return self._similar_gallery(hits, views.photo_title(Photo.from_record(record)) if record else "it")
+
+    @readable
+    def similar_to_upload(self, path, k):
+        """Search-tab gallery of the indexed photos that look like the photo in the Describe tab."""
+        if not path:
+            raise gr.Error("Drop or paste a photo first.", print_exception=False)
+        path = check_upload(path)
+        hits = self._like_upload(path, int(k))
+        return self._similar_gallery(hits, f"your photo `{path.name.replace('`', '')}`")
+
+    def _like_upload(self, path: Path, k: int) -> list[Hit]:
+        try:
+            return self.library.similar_to_image(path, k=k)
+        except UnreadableImage as e:
+            raise gr.Error(f"{path.name} can't be read as a photo: {e}", print_exception=False) from e
+
+    @readable
+    def similar_api(self, photo_id=None, image=None, k=10) -> list[dict]:
+        """Photos that look like an indexed photo (`photo_id`: the `id` of a /search result) or like an uploaded
+        `image`, most alike first: ResNet-18 image features, not captions. Results are shaped as /search's, with
+        `score` the image similarity (1 = the same picture). An indexed photo is left out of its own results; an
+        uploaded copy of one finds it first."""
+        k = max(1, min(int(k or 10), 1000))
+        has_id = photo_id is not None and str(photo_id).strip() != ""
+        if image and has_id:
+            raise gr.Error("Give a photo id or an image, not both.", print_exception=False)
+        if image:
+            hits = self._like_upload(check_upload(image), k)
+        elif has_id:
+            hits = self.library.similar(int(photo_id), k=k)
+        else:
+            raise gr.Error("Give a photo id (the `id` of a search result) or an image.", print_exception=False)
+        return [api_result(hit) for hit in hits]
+
+    # -- duplicates -------------------------------------------------------------------------------------
+    @readable
+    def duplicates_view(self, threshold):
+        """The Duplicates tab: a status line, and the first groups of copies with their tiles."""
+        threshold = float(NEAR_THRESHOLD if threshold is None else threshold)
+        try:
+            groups = self.library.duplicates(threshold)
+        except IndexNotFound as e:
+            return f"### No index yet\n{views.md_escape(str(e))}", []
+        shown = groups[:DUPLICATE_GROUPS]
+        records = self.library.records([i for g in shown for i in g.ids[:DUPLICATE_TILES]])
+        out = []
+        for number, group in enumerate(shown, 1):
+            photos = [Photo.from_record(records[i]) for i in group.ids[:DUPLICATE_TILES] if i in records]
+            tiles = [self.tile(p, views.duplicate_caption(p.path, p.size)) for p in photos]
+            out.append(DuplicateView(views.duplicate_title(number, group.kind, len(group.ids), len(tiles)), tiles))
+        status = views.duplicates_status(len(groups), len(shown), sum(len(g.ids) for g in groups), threshold)
+        return status, out
+
+    @readable
+    def duplicates_api(self, threshold: float = NEAR_THRESHOLD) -> list[dict]:
+        """Groups of copies in the index, exact copies first: `kind` ("exact": the same bytes; "near": resized,
+        re-encoded, cropped, burst shots), and the `ids` and `paths` of the photos in the group. `threshold`
+        (0 to 1, default 0.85) is the image-feature similarity from which crops and bursts count as near copies:
+        lower finds more."""
+        if not 0.0 <= float(threshold) <= 1.0:
+            raise gr.Error(f"threshold must be between 0 and 1, not {threshold}", print_exception=False)
+        groups = self.library.duplicates(float(threshold))
+        return [{"kind": g.kind, "ids": g.ids, "paths": g.paths} for g in groups]
 
     # -- describe ---------------------------------------------------------------------------------------
     @readable
@@ -182,4 +270,4 @@ def api_result(hit: Hit) -> dict:
     to download, and these are results, not downloads."""
     d = hit.as_dict()
     d["file"] = d.pop("path")
-    return {key: d[key] for key in ("file", "caption", "labels", "score", "date", "date_source", "matched")}
+    return {key: d[key] for key in ("id", "file", "caption", "labels", "score", "date", "date_source", "matched")}

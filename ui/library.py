@@ -17,12 +17,15 @@ from pathlib import Path
 
 from indexer.catalog import ImageRecord, Label
 from indexer.config import ENV, ModelSettings
+from indexer.decode import decode
 from indexer.errors import GlimpseError, IndexNotFound
 from indexer.models import Models
 from indexer.pipeline import Progress, Summary, describe, index_folder
 from indexer.store import IndexStore
-from search import Filters, Searcher, SearchResults
+from search import Filters, Hit, Searcher, SearchResults
+from search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
 from search.filters import allowed_ids
+from search.similar import NotInIndex, SimilarFinder
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +144,32 @@ class Library:
                 found += below[: MAX_FOLDERS - len(found)]
                 level = below
         return [f for f in found if f != self.index_dir][:MAX_FOLDERS]
+
+    # -- look-alikes ------------------------------------------------------------------------------------
+    def similar(self, photo_id: int, k: int = 10) -> list[Hit]:
+        """The `k` photos that look most like indexed photo `photo_id` (by ResNet-18 features), itself left out."""
+        with self._lock:
+            store = self._open()
+            record = store.catalog.get([int(photo_id)]).get(int(photo_id))
+            if record is not None and record.is_import:
+                raise NotInIndex(f"photo {photo_id} is an imported caption: it has no image to compare")
+            return SimilarFinder(store).find(int(photo_id), k=k)
+
+    def similar_to_image(self, source: str | os.PathLike, k: int = 10) -> list[Hit]:
+        """The `k` indexed photos that look most like an image file that need not be in the index (an upload).
+
+        The image goes through ResNet-18 outside the store's lock, so searches are not held up meanwhile."""
+        with self._lock:
+            self._open()  # no index: say so before running a model
+        image = decode(Path(source)).image
+        _, features = self.models.classifier.classify_with_features([image])
+        with self._lock:
+            return SimilarFinder(self._open()).nearest(features[0], k)
+
+    def duplicates(self, threshold: float = NEAR_THRESHOLD) -> list[DuplicateGroup]:
+        """Groups of exact and near copies (see search/duplicates.py for what `threshold` means)."""
+        with self._lock:
+            return find_duplicates(self._open(), threshold)
 
     # -- models without an index ------------------------------------------------------------------------
     def describe(self, source, top: int = 3) -> tuple[str, list[Label]]:

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 7860
+# Gradio keeps ~150 KB of state per session (a browser tab, a gradio_client Client, and every API call made
+# without one, as curl makes them) for its last 10,000 sessions by default: 1.5 GB. This keeps it near 75 MB;
+# the sessions idle longest go first (a tab that lost its session forgets its results until the next search).
+SESSIONS = 500
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -86,6 +90,7 @@ def launch(
         allowed_paths=allowed,
         blocked_paths=[str(library.index_dir)],
         max_file_size=max_file_size,
+        state_session_capacity=SESSIONS,
         app_kwargs={"middleware": [Middleware(LibraryFileGuard, roots=lambda: list(demo.allowed_paths))]},
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,

@@ -31,6 +31,7 @@ class Photo:
     date_source: str | None = None
     size: tuple[int, int] | None = None
     score: float | None = None
+    semantic: float | None = None  # the meaning part of `score` (search), or the image similarity (find similar)
     matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words}
 
     @classmethod
@@ -46,6 +47,7 @@ class Photo:
             date_source=source,
             size=(record.width, record.height) if record.width and record.height else None,
             score=hit.score if hit else None,
+            semantic=hit.semantic if hit else None,
             matched=dict(hit.matched) if hit else {},
         )
 
@@ -74,11 +76,15 @@ def when(date: str | None, source: str | None) -> str:
 
 
 def tile_caption(photo: Photo) -> str:
-    """The text under a gallery tile: the caption, then its best labels and the score."""
+    """The text under a gallery tile: the caption, then its best labels and the score, then the query's words
+    found in its caption, labels or file name."""
     details = [label_text(photo.labels)] if photo.labels else []
     if photo.score is not None:
         details.append(f"score {photo.score:.2f}")
-    return "\n".join([photo.caption or Path(photo.path).name, " · ".join(details)]).strip()
+    lines = [photo.caption or Path(photo.path).name, " · ".join(details)]
+    if words := list(dict.fromkeys(w for found in photo.matched.values() for w in found)):
+        lines.append("words found: " + ", ".join(words))
+    return "\n".join(lines).strip()
 
 
 def library_caption(photo: Photo) -> str:
@@ -89,6 +95,22 @@ def library_caption(photo: Photo) -> str:
         day = f"{moment.day} {moment:%b %Y}"
     details = [day, label_text(photo.labels, top=1)] if photo.labels else [day]
     return "\n".join([photo.caption or Path(photo.path).name, " · ".join(d for d in details if d)]).strip()
+
+
+def score_parts(photo: Photo) -> str:
+    """How a search score adds up, when words added to the meaning: ": 0.612 for the meaning, +0.100 for the words"."""
+    if photo.semantic is None or photo.score is None or abs(photo.score - photo.semantic) < 5e-4:
+        return ""
+    return f": {photo.semantic:.3f} for the meaning, +{photo.score - photo.semantic:.3f} for the words"
+
+
+def photo_title(photo: Photo) -> str:
+    """A photo named in a sentence (Markdown): its caption and file name."""
+    name = Path(photo.path).name.replace("`", "")
+    caption = photo.caption.strip()
+    if len(caption) > 60:
+        caption = caption[:57].rstrip() + "…"
+    return f"“{md_escape(caption)}” (`{name}`)" if caption else f"`{name}`"
 
 
 def original_link(photo: Photo) -> str:
@@ -127,10 +149,18 @@ def search_status(results: SearchResults, shown: int) -> str:
     return f"**{shown}** {'photo' if shown == 1 else 'photos'} for “{query}”{scope}, best first."
 
 
+def similar_status(of: str, shown: int) -> str:
+    """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title)."""
+    if not shown:
+        return f"### Nothing to compare with\nNo other photo in the index has image features to compare with {of}."
+    photos = "photo looks" if shown == 1 else "photos look"
+    return f"**{shown}** {photos} like {of}, most alike first (score: image similarity, 1 = the same picture)."
+
+
 def detail_markdown(photo: Photo) -> str:
     lines = [f"### {md_escape(photo.caption) or '(no caption)'}", ""]
     if photo.score is not None:
-        lines.append(f"**Score** {photo.score:.3f}  ")
+        lines.append(f"**Score** {photo.score:.3f}{score_parts(photo)}  ")
         if photo.matched:
             where = " · ".join(f"{md_escape(', '.join(words))} ({field})" for field, words in photo.matched.items())
             lines.append(f"**Words found** {where}  ")
@@ -178,3 +208,39 @@ def failures_markdown(count: int) -> str:
 
 def page_markdown(number: int, pages: int, total: int) -> str:
     return f"Page **{number}** of **{pages}** · {total} {'photo' if total == 1 else 'photos'}"
+
+
+# -- duplicates ---------------------------------------------------------------------------------------------
+@dataclass
+class DuplicateView:
+    """One group of copies as the Duplicates tab shows it: a heading, then its photos as tiles (image, text)."""
+
+    title: str
+    tiles: list[tuple[str, str]]
+
+
+def duplicate_title(number: int, kind: str, total: int, shown: int) -> str:
+    what = "Exact copies (the same bytes)" if kind == "exact" else "Near copies (resized, re-encoded, cropped, bursts)"
+    more = f", the first {shown} shown" if shown < total else ""
+    return f"**Group {number}** · {what} · {total} photos{more}"
+
+
+def duplicate_caption(path: str, size: tuple[int, int] | None) -> str:
+    """The text under a copy's tile: its file name, size and folder, so you can tell which to keep."""
+    name, folder = Path(path).name, str(Path(path).parent)
+    return "\n".join([f"{name} · {size[0]} × {size[1]} px" if size else name, folder])
+
+
+def duplicates_status(groups: int, shown: int, photos: int, threshold: float) -> str:
+    if not groups:
+        return (
+            f"### No duplicates\nNo two photos are copies of each other at threshold {threshold:.2f}. "
+            "A lower threshold also groups looser crops and burst shots."
+        )
+    also = ""
+    if shown < groups:
+        also = f" The first {shown} are shown; `glimpse duplicates` and the `duplicates` API list all."
+    return (
+        f"**{groups}** {'group' if groups == 1 else 'groups'} of copies, {photos} photos in all "
+        f"(threshold {threshold:.2f}); exact copies first, then the largest groups.{also}"
+    )
