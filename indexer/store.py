@@ -3,7 +3,7 @@
 INDEX/
   manifest.json          schema version, model ids, embedding dimension
   catalog.db             SQLite (WAL): images, FTS5, metadata; holds every embedding too
-  vectors.<gen>.faiss    FAISS IndexIDMap2 over IndexFlatIP, ids = catalog row ids
+  vectors.<gen>.faiss    FAISS (exact below 50k vectors, IVF above), ids = catalog row ids
   indexer.lock           held by the one indexer allowed at a time
 """
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from indexer.config import DEFAULT_BATCH_SIZE
 from indexer.models import Models
 from indexer.scan import is_image_name
 from search.duplicates import NEAR_THRESHOLD
@@ -64,7 +65,7 @@ def build_app(
     models: Models | None = None,
     examples: Path | None = EXAMPLES,
     thumbs_dir: str | Path | None = None,
-    batch_size: int = 8,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> gr.Blocks:
     """The web app over the index at `index_dir` (which may not exist yet). `models` are loaded lazily, once,
     and shared by every request; by default they come from the environment (see `glimpse serve --help`).

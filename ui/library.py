@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from indexer.catalog import ImageRecord, Label
-from indexer.config import ENV, ModelSettings
+from indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from indexer.decode import decode
 from indexer.errors import GlimpseError, IndexNotFound
 from indexer.models import Models
@@ -51,7 +51,7 @@ class Page:
 
 
 class Library:
-    def __init__(self, index_dir: str | os.PathLike, models: Models, batch_size: int = 8):
+    def __init__(self, index_dir: str | os.PathLike, models: Models, batch_size: int = DEFAULT_BATCH_SIZE):
         self.index_dir = Path(index_dir).expanduser()
         self.models = models
         self.batch_size = batch_size
