@@ -176,7 +176,7 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    from indexer.models.loading import cpu_has_fast_bf16
+    from glimpse.indexer.models.loading import cpu_has_fast_bf16
 
     return (
         f"{cpu}, {os.cpu_count()} cores, bf16 fast path: {'yes (AMX/AVX512-BF16)' if cpu_has_fast_bf16() else 'no'}, "

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precisions", nargs="+", default=None, help="default: auto bf16 fp32 (auto with --quick)")
     args = parser.parse_args(argv)
 
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from indexer.pipeline import describe
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.pipeline import describe
 
     count = 8 if args.quick and args.uploads == 24 else args.uploads
     precisions = args.precisions or (["auto"] if args.quick else ["auto", "bf16", "fp32"])

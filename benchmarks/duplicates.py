@@ -28,11 +28,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Use only the first N base photos.")
     args = parser.parse_args()
 
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from indexer.pipeline import index_folder
-    from indexer.store import IndexStore
-    from search.duplicates import LAYOUT_SUPPORT, LAYOUT_THRESHOLD, NEAR_THRESHOLD, find_duplicates
-    from search.similar import SimilarFinder
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.pipeline import index_folder
+    from glimpse.indexer.store import IndexStore
+    from glimpse.search.duplicates import LAYOUT_SUPPORT, LAYOUT_THRESHOLD, NEAR_THRESHOLD, find_duplicates
+    from glimpse.search.similar import SimilarFinder
+
     from tests.dupset import pair_scores, write_set
     from tests.model_factory import build_blip, build_resnet18
 

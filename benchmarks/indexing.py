@@ -32,11 +32,10 @@ TOKENS = 20
 
 
 def run_glimpse(folder: Path, blip: Path, resnet: Path, text: Path, precision: str, batch_size: int, workers: int):
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.pipeline import index_folder
+    from glimpse.indexer.store import IndexStore
     from PIL import Image
-
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from indexer.pipeline import index_folder
-    from indexer.store import IndexStore
 
     models = Models(
         BlipCaptioner(str(blip), precision=precision, min_new_tokens=TOKENS, max_new_tokens=TOKENS),
@@ -97,8 +96,8 @@ def run_seed(paths: list[Path], root: Path, blip: Path, resnet: Path, text: Path
 def reference_captions(paths: list[Path], root: Path, blip: Path, precision: str, fast: bool) -> dict[str, str]:
     """Captions of glimpse's own preprocessed inputs in batches of 8: fp32 (token-identical to `generate` in
     fp32), or transformers' own `generate` in bf16 (fast=False), to compare glimpse's bf16 with."""
-    from indexer.decode import decode
-    from indexer.models import BlipCaptioner
+    from glimpse.indexer.decode import decode
+    from glimpse.indexer.models import BlipCaptioner
 
     captioner = BlipCaptioner(
         str(blip), precision=precision, min_new_tokens=TOKENS, max_new_tokens=TOKENS, fast=fast
@@ -122,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="store_true", help="skip the fp32 caption comparison")
     args = parser.parse_args(argv)
 
-    from indexer.config import DEFAULT_BATCH_SIZE
+    from glimpse.indexer.config import DEFAULT_BATCH_SIZE
 
     count = 16 if args.quick and args.images == 64 else args.images
     seed_count = args.seed_images or (min(8, count) if args.quick else count)

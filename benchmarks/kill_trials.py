@@ -30,7 +30,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+
     from tests.faults import run_trials
     from tests.model_factory import build_blip, build_resnet18
     from tests.test_faults import make_library

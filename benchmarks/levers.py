@@ -39,13 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     count, rounds = (16, 1) if args.quick else (args.images, args.rounds)
 
     import torch
+    from glimpse.indexer.decode import decode
+    from glimpse.indexer.lanes import Lanes
+    from glimpse.indexer.models import BlipCaptioner, ResNetClassifier
+    from glimpse.indexer.models.blip_fast import FastBlipCaptioning
+    from glimpse.indexer.models.loading import tune_allocator
     from transformers import BlipForConditionalGeneration
-
-    from indexer.decode import decode
-    from indexer.lanes import Lanes
-    from indexer.models import BlipCaptioner, ResNetClassifier
-    from indexer.models.blip_fast import FastBlipCaptioning
-    from indexer.models.loading import tune_allocator
 
     folder = photos(64)
     paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -82,8 +82,8 @@ def caption_vectors(embedder, texts: list[str]) -> np.ndarray:
 
 def build_catalog(folder: Path, size: int, texts: list[str], centers: np.ndarray, text_model: str) -> None:
     """An index folder with `size` photos: captions, labels, FTS5 and clustered embeddings."""
-    from indexer.catalog import Label, NewImage
-    from indexer.store import IndexStore
+    from glimpse.indexer.catalog import Label, NewImage
+    from glimpse.indexer.store import IndexStore
 
     shutil.rmtree(folder, ignore_errors=True)
     rng = np.random.default_rng(size)
@@ -130,10 +130,9 @@ def index_folder_for(size: int, texts, centers, text_model: str, rebuild: bool) 
 
 def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
     import faiss
-
-    from indexer.store import IndexStore
-    from indexer.vectors import VectorIndex, vector_files
-    from search import Searcher
+    from glimpse.indexer.store import IndexStore
+    from glimpse.indexer.vectors import VectorIndex, vector_files
+    from glimpse.search import Searcher
 
     for path, _ in vector_files(folder):  # build from the catalog, as a stale or missing file is repaired
         path.unlink()
@@ -201,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
 
-    from indexer.models import TextEmbedder
+    from glimpse.indexer.models import TextEmbedder
 
     embedder = TextEmbedder(str(minilm())).load()
     texts = captions(4000)

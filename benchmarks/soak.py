@@ -195,11 +195,13 @@ def uploader(client: AppClient, stats: Stats, keep_going, seed: int) -> None:
 
 def build_site(work: Path, models=None):
     """(demo, library folder): the app over an index of a copy of data/photos plus imported captions."""
+    from glimpse.ui.app import build_app
+
     from tests.ui_helpers import make_index
-    from ui.app import build_app
 
     if models is None:
-        from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+        from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+
         from tests.model_factory import build_blip, build_resnet18
 
         models = Models(

@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from indexer.store import IndexStore
+from glimpse.indexer.store import IndexStore
 
 NEAR_THRESHOLD = 0.85  # centred ResNet-feature cosine (adjustable: `glimpse duplicates --threshold`)
 LAYOUT_THRESHOLD = 0.8  # layout cosine that alone makes a near copy

@@ -23,10 +23,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
-
-from indexer.catalog import ImageRecord
-from indexer.models import TextEmbedder
-from indexer.store import IndexStore
+from glimpse.indexer.catalog import ImageRecord
+from glimpse.indexer.models import TextEmbedder
+from glimpse.indexer.store import IndexStore
 
 from .confidence import no_good_match
 from .explain import WORD, matched_words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from indexer.catalog import ImageRecord
+from glimpse.indexer.catalog import ImageRecord
 
 WORD = re.compile(r"\w+", re.UNICODE)
 

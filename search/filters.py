@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-
-from indexer.catalog import IMPORT_ROOT, Catalog
-from indexer.vectors import VectorIndex, normalize
+from glimpse.indexer.catalog import IMPORT_ROOT, Catalog
+from glimpse.indexer.vectors import VectorIndex, normalize
 
 # The date a photo is filed under: EXIF capture time, else the file's mtime (local time), as 'YYYY-MM-DD'.
 PHOTO_DATE_SQL = "date(COALESCE(images.taken_at, datetime(images.mtime_ns / 1000000000, 'unixepoch', 'localtime')))"

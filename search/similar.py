@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
-from indexer.decode import decode
-from indexer.errors import GlimpseError
-from indexer.models import ResNetClassifier
-from indexer.store import IndexStore
+from glimpse.indexer.decode import decode
+from glimpse.indexer.errors import GlimpseError
+from glimpse.indexer.models import ResNetClassifier
+from glimpse.indexer.store import IndexStore
 
 from .engine import Hit, hit_for
 

@@ -56,7 +56,7 @@ def tiny_models_env(monkeypatch, tiny_blip, resnet_weights):
 @pytest.fixture(scope="session")
 def tiny_models(tiny_blip, resnet_weights):
     """Loaded once per session, for tests that call the library directly."""
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
 
     return Models(
         BlipCaptioner(str(tiny_blip), precision="fp32", max_new_tokens=8),
@@ -76,7 +76,7 @@ def library(tmp_path) -> Path:
 @pytest.fixture
 def run_cli(capsys):
     """Run `glimpse ARGS...` in-process; returns (exit code, stdout, stderr)."""
-    from ui.cli import main
+    from glimpse.ui.cli import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([str(a) for a in args])

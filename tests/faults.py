@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.pipeline import Progress, index_folder
-from indexer.store import IndexStore
-from indexer.vectors import vector_files
+from glimpse.indexer.pipeline import Progress, index_folder
+from glimpse.indexer.store import IndexStore
+from glimpse.indexer.vectors import vector_files
 
 
 class _FileProgress(Progress):

@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from indexer.catalog import Label
-from indexer.decode import decode
+from glimpse.indexer.catalog import Label
+from glimpse.indexer.decode import decode
 
 SAMPLES: dict[str, tuple[str, list[tuple[str, float]]]] = {
     "pets/chelsea.jpg": (
@@ -96,7 +95,7 @@ class ScriptedClassifier:
 
 def scripted_models(photos: Path, embedder):
     """Models with scripted captions and labels for `photos` (a copy of data/photos) and a real `embedder`."""
-    from indexer.models import Models
+    from glimpse.indexer.models import Models
 
     nearest = _Nearest(photos)
     return Models(ScriptedCaptioner(nearest), ScriptedClassifier(nearest), embedder)

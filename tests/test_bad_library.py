@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import glimpse.indexer.pipeline as pipeline
 import pytest
+from glimpse.indexer.pipeline import index_folder
+from glimpse.indexer.store import IndexStore
 
-import indexer.pipeline as pipeline
-from indexer.pipeline import index_folder
-from indexer.store import IndexStore
 from tests.images import bad_library
 
 
@@ -75,7 +75,7 @@ def test_file_deleted_between_scan_and_read(tmp_path, tiny_models, monkeypatch):
 
 @pytest.mark.parametrize("name", ["café noir.jpg", "new\nline.jpg", "日本.jpg"])
 def test_awkward_names_are_searchable_by_file_name(tmp_path, tiny_models, name):
-    from search import Searcher
+    from glimpse.search import Searcher
 
     lib = tmp_path / "lib"
     lib.mkdir()

@@ -78,7 +78,7 @@ def test_add_modify_delete_move(run_cli, library, tmp_path):
 
 
 def test_interrupted_run_resumes_losing_at_most_one_batch(run_cli, library, tmp_path, monkeypatch):
-    import indexer.pipeline as pipeline
+    import glimpse.indexer.pipeline as pipeline
 
     index = tmp_path / "idx"
     real, calls = pipeline.infer_batch, []

@@ -6,10 +6,10 @@ import io
 
 import numpy as np
 import pytest
+from glimpse.indexer.decode import MODEL_SIDE, decode
+from glimpse.indexer.errors import UnreadableImage
 from PIL import Image
 
-from indexer.decode import MODEL_SIDE, decode
-from indexer.errors import UnreadableImage
 from tests.images import UPRIGHT_H, UPRIGHT_W, bad_library, oriented_jpeg, photo_like
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from indexer.models.blip_fast import FastBlipCaptioning, plain_greedy
+from glimpse.indexer.models.blip_fast import FastBlipCaptioning, plain_greedy
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +71,8 @@ def test_rows_that_end_early_leave_the_batch_and_are_padded_as_generate_pads_the
 
 
 def test_bf16_and_fp32_captioners_produce_captions(tiny_blip):
+    from glimpse.indexer.models import BlipCaptioner
     from PIL import Image
-
-    from indexer.models import BlipCaptioner
 
     images = [Image.new("RGB", (120 + 10 * i, 90), (30 * i, 200, 90)) for i in range(5)]
     for precision in ("bf16", "fp32"):
@@ -85,9 +83,8 @@ def test_bf16_and_fp32_captioners_produce_captions(tiny_blip):
 
 
 def test_fast_path_and_generate_give_the_same_captions_in_fp32(tiny_blip):
+    from glimpse.indexer.models import BlipCaptioner
     from PIL import Image
-
-    from indexer.models import BlipCaptioner
 
     images = [Image.new("RGB", (64, 64 + 8 * i), (10 * i, 40, 250 - 20 * i)) for i in range(4)]
     fast = BlipCaptioner(str(tiny_blip), precision="fp32", max_new_tokens=10).load()
@@ -108,11 +105,11 @@ def test_only_plain_greedy_search_takes_the_fast_path():
 
 
 def test_preprocessing_matches_the_reference_transforms(tiny_blip, resnet_weights):
+    from glimpse.indexer.decode import decode
+    from glimpse.indexer.models import BlipCaptioner, ResNetClassifier
     from torchvision.models import ResNet18_Weights
     from transformers import BlipProcessor
 
-    from indexer.decode import decode
-    from indexer.models import BlipCaptioner, ResNetClassifier
     from tests.conftest import DATA
 
     classifier = ResNetClassifier(str(resnet_weights), precision="fp32").load()
@@ -130,7 +127,7 @@ def test_preprocessing_matches_the_reference_transforms(tiny_blip, resnet_weight
 
 
 def test_auto_precision_is_bf16_only_on_fast_bf16_hardware(monkeypatch):
-    from indexer.models import loading
+    from glimpse.indexer.models import loading
 
     monkeypatch.setattr(loading, "cpu_has_fast_bf16", lambda: True)
     assert loading.resolve_dtype("auto", "cpu") == torch.bfloat16
@@ -143,7 +140,7 @@ def test_auto_precision_is_bf16_only_on_fast_bf16_hardware(monkeypatch):
 
 
 def test_small_work_runs_on_one_thread_and_restores_the_count():
-    from indexer.models.loading import small_work_threads
+    from glimpse.indexer.models.loading import small_work_threads
 
     before = torch.get_num_threads()
     with small_work_threads(1):
@@ -154,7 +151,7 @@ def test_small_work_runs_on_one_thread_and_restores_the_count():
 
 
 def test_int8_weights_approximate_the_bf16_layer():
-    from indexer.models.blip_fast import _Linear
+    from glimpse.indexer.models.blip_fast import _Linear
 
     gen = torch.Generator().manual_seed(3)
     weight = (0.05 * torch.randn(96, 64, generator=gen)).to(torch.bfloat16)
@@ -170,9 +167,8 @@ def test_int8_weights_approximate_the_bf16_layer():
 
 
 def test_auto_precision_captions_single_images_with_int8_weights(tiny_blip, monkeypatch):
+    from glimpse.indexer.models import BlipCaptioner, loading
     from PIL import Image
-
-    from indexer.models import BlipCaptioner, loading
 
     monkeypatch.setattr(loading, "cpu_has_fast_bf16", lambda: True)
     image = Image.new("RGB", (80, 60), (200, 30, 30))

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from glimpse.indexer.errors import IndexLocked, StorageError
+from glimpse.indexer.pipeline import index_folder
+from glimpse.indexer.store import IndexStore
+from glimpse.search import Searcher
 
-from indexer.errors import IndexLocked, StorageError
-from indexer.pipeline import index_folder
-from indexer.store import IndexStore
-from search import Searcher
 from tests.faults import run_in_child, run_trials
 from tests.images import photo_like
 
@@ -121,8 +121,8 @@ def test_missing_model_without_network_fails_fast(tmp_path, resnet_weights, miss
         name, var = "IMAGENET1K_V1", "GLIMPSE_CLASSIFIER_WEIGHTS"
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "caption", str(img)], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=120,
+        [sys.executable, "-m", "glimpse.ui.cli", "caption", str(img)], cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=120,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     assert done.returncode == 1

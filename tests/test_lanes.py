@@ -6,9 +6,8 @@ import threading
 
 import numpy as np
 import torch
-
-from indexer.catalog import Label
-from indexer.lanes import MIN_PER_LANE, Lanes, plan, split
+from glimpse.indexer.catalog import Label
+from glimpse.indexer.lanes import MIN_PER_LANE, Lanes, plan, split
 
 
 def test_split_gives_contiguous_near_equal_shares():
@@ -73,11 +72,10 @@ class _HashEmbedder:
 
 
 def test_index_folder_in_two_lanes_keeps_every_result_with_its_photo(tmp_path):
+    from glimpse.indexer.models import Models
+    from glimpse.indexer.pipeline import index_folder
+    from glimpse.indexer.store import IndexStore
     from PIL import Image
-
-    from indexer.models import Models
-    from indexer.pipeline import index_folder
-    from indexer.store import IndexStore
 
     library = tmp_path / "library"
     library.mkdir()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from indexer.scan import scan
+from glimpse.indexer.scan import scan
 
 
 def test_scan_finds_images_and_skips_the_rest(tmp_path):

@@ -8,9 +8,9 @@ import shutil
 from datetime import date
 
 import pytest
+from glimpse.search import Filters, Searcher
+from glimpse.search.filters import split_exclusions
 
-from search import Filters, Searcher
-from search.filters import split_exclusions
 from tests.conftest import DATA
 from tests.ui_helpers import make_index
 
@@ -26,7 +26,7 @@ IMPORTS = [{"id": f"dogs/{i}.jpg", "caption": c, "labels": ["dog"]} for i, c in 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory, tiny_models):
     """(index folder, library folder, searcher) over data/photos and eight imported pet captions."""
-    from indexer.store import IndexStore
+    from glimpse.indexer.store import IndexStore
 
     root = tmp_path_factory.mktemp("filters")
     library = root / "library"

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not (EVAL / "corpus.jsonl").exists(), reason="ne
 
 @pytest.fixture(scope="module")
 def eval_index(tmp_path_factory) -> Path:
-    from ui.cli import main
+    from glimpse.ui.cli import main
 
     index = tmp_path_factory.mktemp("eval") / "idx"
     assert main(["import", str(EVAL / "corpus.jsonl"), "--index", str(index)]) == 0
@@ -92,9 +92,10 @@ def test_import_reports_bad_lines_and_updates(run_cli, tmp_path):
 
 def test_no_good_match_signal_on_off_topic_queries(eval_index):
     """Precision and recall of the per-query "no good match" flag: off-topic queries should raise it."""
-    from indexer.models import TextEmbedder
-    from indexer.store import IndexStore
-    from search import Searcher
+    from glimpse.indexer.models import TextEmbedder
+    from glimpse.indexer.store import IndexStore
+    from glimpse.search import Searcher
+
     from tests.conftest import REPO
 
     off = [json.loads(line)["query"] for line in (REPO / "data/eval/offtopic.jsonl").read_text().splitlines()]

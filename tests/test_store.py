@@ -7,11 +7,10 @@ import sqlite3
 
 import numpy as np
 import pytest
-
-from indexer.catalog import NewImage
-from indexer.errors import IndexCorrupt, IndexNotFound, ModelMismatch, SchemaTooNew
-from indexer.store import IndexStore
-from indexer.vectors import vector_files
+from glimpse.indexer.catalog import NewImage
+from glimpse.indexer.errors import IndexCorrupt, IndexNotFound, ModelMismatch, SchemaTooNew
+from glimpse.indexer.store import IndexStore
+from glimpse.indexer.vectors import vector_files
 
 DIM = 8
 MODELS = {"caption": "c", "classifier": "r", "text": "t"}
@@ -149,7 +148,7 @@ def test_missing_index_and_wrong_dimension(tmp_path):
 
 
 def test_older_catalog_is_migrated_forward(tmp_path):
-    from indexer.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
+    from glimpse.indexer.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
 
     path = tmp_path / "catalog.db"
     with sqlite3.connect(path) as db:  # a catalog written by the first release

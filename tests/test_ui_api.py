@@ -42,10 +42,9 @@ class SpyCaptioner:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_models):
     """(client, url, library folder, spy captioner, demo) for one running app."""
+    from glimpse.indexer.models import Models
+    from glimpse.ui.app import build_app
     from gradio_client import Client
-
-    from indexer.models import Models
-    from ui.app import build_app
 
     root = tmp_path_factory.mktemp("ui-api")
     library = root / "library"

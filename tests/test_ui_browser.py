@@ -39,8 +39,9 @@ TIMEOUT = 60_000  # ms; the first search loads MiniLM
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_models):
     """(url, models) of a running app over a copy of data/photos."""
+    from glimpse.ui.app import build_app
+
     from tests.scripted_models import scripted_models
-    from ui.app import build_app
 
     root = tmp_path_factory.mktemp("ui-browser")
     library = root / "Pictures"

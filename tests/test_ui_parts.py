@@ -10,9 +10,9 @@ from tests.conftest import DATA
 @pytest.fixture
 def handlers(tmp_path, tiny_models):
     """The app's event functions over an index that does not exist yet."""
-    from ui.handlers import Handlers
-    from ui.library import Library
-    from ui.thumbs import Thumbnails
+    from glimpse.ui.handlers import Handlers
+    from glimpse.ui.library import Library
+    from glimpse.ui.thumbs import Thumbnails
 
     return Handlers(Library(tmp_path / "no-index-yet", tiny_models), Thumbnails(tmp_path / "thumbs"))
 
@@ -39,8 +39,8 @@ def test_the_app_works_before_any_index_exists(handlers):
 
 
 def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, resnet_weights):
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from ui.app import build_app
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.ui.app import build_app
 
     models = Models(BlipCaptioner(str(tiny_blip)), ResNetClassifier(str(resnet_weights)), TextEmbedder())
     demo = build_app(tmp_path / "index", models, thumbs_dir=tmp_path / "thumbs")
@@ -49,9 +49,8 @@ def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, re
 
 
 def test_thumbnails_are_upright_small_and_cached(tmp_path):
+    from glimpse.ui.thumbs import PREVIEW, TILE, Thumbnails
     from PIL import Image
-
-    from ui.thumbs import PREVIEW, TILE, Thumbnails
 
     thumbs = Thumbnails(tmp_path / "thumbs")
     rocket = DATA / "space" / "rocket.jpg"  # stored sideways, EXIF orientation 6
@@ -69,7 +68,7 @@ def test_thumbnails_are_upright_small_and_cached(tmp_path):
 
 
 def test_captions_and_paths_are_escaped_in_markdown():
-    from ui.views import Photo, detail_markdown
+    from glimpse.ui.views import Photo, detail_markdown
 
     photo = Photo(
         id=1, path="/p/`x`.jpg", file=None, caption="<img src=x onerror=alert(1)> **bold** [link](javascript:x)",
@@ -80,7 +79,7 @@ def test_captions_and_paths_are_escaped_in_markdown():
 
 
 def test_result_tiles_and_details_say_why_a_photo_matched():
-    from ui.views import Photo, detail_markdown, tile_caption
+    from glimpse.ui.views import Photo, detail_markdown, tile_caption
 
     photo = Photo(
         id=1, path="/p/rocket.jpg", file=None, caption="a rocket on a launch pad", labels=[("missile", 0.46)],
@@ -100,7 +99,14 @@ def test_result_tiles_and_details_say_why_a_photo_matched():
 
 
 def test_similar_and_duplicate_texts():
-    from ui.views import Photo, duplicate_caption, duplicate_title, duplicates_status, photo_title, similar_status
+    from glimpse.ui.views import (
+        Photo,
+        duplicate_caption,
+        duplicate_title,
+        duplicates_status,
+        photo_title,
+        similar_status,
+    )
 
     cat = Photo(id=1, path="/p/`cat`.jpg", file=None, caption="a *cat* " + "very " * 20, labels=[])
     title = photo_title(cat)
@@ -116,8 +122,8 @@ def test_similar_and_duplicate_texts():
 
 
 def test_label_bars():
-    from indexer.catalog import Label
-    from ui.views import label_bars
+    from glimpse.indexer.catalog import Label
+    from glimpse.ui.views import label_bars
 
     assert label_bars([Label("tabby", 0.6), Label("tiger cat", 0.2)]) == {"tabby": 0.6, "tiger cat": 0.2}
     assert label_bars([("dog", None), ("beach", None)]) == {"dog": 0.5, "beach": 0.5}  # imported: no probabilities
@@ -125,7 +131,7 @@ def test_label_bars():
 
 
 def test_gradio_progress_adapter():
-    from ui.progress import GradioProgress
+    from glimpse.ui.progress import GradioProgress
 
     calls, now = [], [10.0]
     progress = GradioProgress(lambda value, desc, unit: calls.append((value, desc, unit)), clock=lambda: now[0])
@@ -144,7 +150,7 @@ def test_gradio_progress_adapter():
 
 
 def test_auth_parsing_and_exposure_warnings():
-    from ui.server import exposure_warnings, parse_auth
+    from glimpse.ui.server import exposure_warnings, parse_auth
 
     assert parse_auth("ann:pa:ss") == ("ann", "pa:ss")
     for bad in ("ann", ":pw", "ann:", ""):

@@ -25,7 +25,7 @@ UPLOAD_LIMIT = 100_000  # bytes, for this app
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, tiny_models):
     """A running app over a library that also holds things it must never serve."""
-    from ui.app import build_app
+    from glimpse.ui.app import build_app
 
     root = tmp_path_factory.mktemp("ui-security")
     library, outside = root / "library", root / "outside"
@@ -101,7 +101,7 @@ def test_library_photos_are_served(site):
 
 def test_the_guard_alone(site):
     """LibraryFileGuard's rule, without Gradio: inside a root only visible image files."""
-    from ui.guard import refused, requested_file
+    from glimpse.ui.guard import refused, requested_file
 
     roots = [site["library"]]
     assert refused(f"{site['library']}/notes.txt", roots)
@@ -181,9 +181,8 @@ def test_binds_to_loopback_only(site):
 
 def test_auth_protects_pages_api_and_files(tmp_path, tiny_models, site):
     import httpx
+    from glimpse.ui.app import build_app
     from gradio_client import Client
-
-    from ui.app import build_app
 
     demo = build_app(site["index"], tiny_models, thumbs_dir=tmp_path / "thumbs")
     with serving(demo, auth=("ann", "s3cret:pass")) as url:
@@ -203,7 +202,7 @@ def test_auth_protects_pages_api_and_files(tmp_path, tiny_models, site):
 
 
 def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
-    import ui.server
+    import glimpse.ui.server
 
     calls = []
 
@@ -211,7 +210,7 @@ def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
         calls.append(options)
         return None, "http://127.0.0.1:7860/", None
 
-    monkeypatch.setattr(ui.server, "launch", fake_launch)
+    monkeypatch.setattr(glimpse.ui.server, "launch", fake_launch)
     index = tmp_path / "no-index-yet"
     code, _, err = run_cli("serve", "--index", index)
     assert code == 0, err
@@ -230,13 +229,13 @@ def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
 def test_launch_options(monkeypatch, caplog, site):
     """What ui.server.launch hands to Gradio: exactly the library roots, the index blocked, an upload limit, a
     bounded session store."""
-    from ui.server import launch
+    from glimpse.ui.server import launch
 
     demo = site["demo"]
     seen = {}
     monkeypatch.setattr(demo, "launch", lambda **options: seen.update(options) or (None, "", None))
     monkeypatch.setenv("GRADIO_ALLOWED_PATHS", "/")
-    with caplog.at_level("WARNING", logger="ui.server"):
+    with caplog.at_level("WARNING", logger="glimpse.ui.server"):
         launch(demo, share=True)
     assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
@@ -246,6 +245,6 @@ def test_launch_options(monkeypatch, caplog, site):
     text = caplog.text
     assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text
     caplog.clear()
-    with caplog.at_level("WARNING", logger="ui.server"):
+    with caplog.at_level("WARNING", logger="glimpse.ui.server"):
         launch(demo, host="0.0.0.0")
     assert "without --auth" in caplog.text

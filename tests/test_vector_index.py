@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from indexer import vectors as vx
-from indexer.vectors import VectorIndex
+from glimpse.indexer import vectors as vx
+from glimpse.indexer.vectors import VectorIndex
 
 DIM = 32
 

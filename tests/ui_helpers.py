@@ -19,9 +19,9 @@ IMPORTS = [
 
 def make_index(index_dir: Path, library: Path, models, imports: list[dict] = IMPORTS) -> Path:
     """Index `library` with `models`, then import `imports`; returns `index_dir`."""
-    from indexer.importer import import_jsonl
-    from indexer.pipeline import index_folder
-    from indexer.store import IndexStore
+    from glimpse.indexer.importer import import_jsonl
+    from glimpse.indexer.pipeline import index_folder
+    from glimpse.indexer.store import IndexStore
 
     with IndexStore.open_or_create(index_dir, models.ids(), models.embedder.dim) as store:
         index_folder(library, store, models)
@@ -42,7 +42,7 @@ def free_port() -> int:
 @contextmanager
 def serving(demo, **launch_options) -> Iterator[str]:
     """Launch `demo` (from build_app) the way `glimpse serve` does, on a free port; yield its URL."""
-    from ui.server import launch
+    from glimpse.ui.server import launch
 
     launch_options.setdefault("port", free_port())
     _, url, _ = launch(demo, prevent_thread_lock=True, **launch_options)

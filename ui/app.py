@@ -12,11 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-
-from indexer.config import DEFAULT_BATCH_SIZE
-from indexer.models import Models
-from indexer.scan import is_image_name
-from search.duplicates import NEAR_THRESHOLD
+from glimpse.indexer.config import DEFAULT_BATCH_SIZE
+from glimpse.indexer.models import Models
+from glimpse.indexer.scan import is_image_name
+from glimpse.search.duplicates import NEAR_THRESHOLD
 
 from .handlers import Handlers
 from .library import Library, default_models

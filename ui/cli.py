@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 
 import click
-
-from indexer import __version__
-from indexer.config import DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
-from indexer.errors import GlimpseError
+from glimpse.indexer import __version__
+from glimpse.indexer.config import DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
+from glimpse.indexer.errors import GlimpseError
 
 log = logging.getLogger("glimpse")
 
@@ -93,9 +92,9 @@ def cli(verbose: int) -> None:
 @_json_option
 def index(photos, index_dir, batch_size, workers, as_json, **model_flags):
     """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed."""
-    from indexer.models import Models
-    from indexer.pipeline import index_folder
-    from indexer.store import IndexStore
+    from glimpse.indexer.models import Models
+    from glimpse.indexer.pipeline import index_folder
+    from glimpse.indexer.store import IndexStore
 
     models = Models.from_settings(_settings(**model_flags)).load()  # fails before the index is touched
     with IndexStore.open_or_create(_index_dir(index_dir), models.ids(), models.embedder.dim) as store:
@@ -127,9 +126,9 @@ class TqdmProgress:
 
 # -- search -------------------------------------------------------------------------------------------------
 def _open_searcher(index_dir: Path | None, text_model: str | None, device: str | None):
-    from indexer.models import TextEmbedder
-    from indexer.store import IndexStore
-    from search import Searcher
+    from glimpse.indexer.models import TextEmbedder
+    from glimpse.indexer.store import IndexStore
+    from glimpse.search import Searcher
 
     store = IndexStore.open(_index_dir(index_dir))
     model = text_model or os.environ.get(ENV["text_model"]) or store.text_model
@@ -153,7 +152,7 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
     Put -WORD in the query to leave out photos whose caption, labels or file name contain WORD. Dates are
     EXIF capture dates, or the file's modification date for photos without one.
     """
-    from search import Filters
+    from glimpse.search import Filters
 
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
@@ -184,9 +183,9 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
 @_json_option
 def caption(images, as_json, **model_flags):
     """Caption IMAGES and give their top-3 labels. No index needed."""
-    from indexer.errors import UnreadableImage
-    from indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from indexer.pipeline import describe
+    from glimpse.indexer.errors import UnreadableImage
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+    from glimpse.indexer.pipeline import describe
 
     s = _settings(**model_flags)
     models = Models(
@@ -229,9 +228,9 @@ def caption(images, as_json, **model_flags):
 @_json_option
 def import_(jsonl, index_dir, text_model, device, as_json):
     """Index captions you already have: one {"id", "caption", "labels"} object per line of JSONL."""
-    from indexer.importer import import_jsonl
-    from indexer.models import TextEmbedder
-    from indexer.store import IndexStore
+    from glimpse.indexer.importer import import_jsonl
+    from glimpse.indexer.models import TextEmbedder
+    from glimpse.indexer.store import IndexStore
 
     s = _settings(text_model=text_model, device=device)
     embedder = TextEmbedder(s.text_model, device=s.device).load()
@@ -256,7 +255,7 @@ def import_(jsonl, index_dir, text_model, device, as_json):
 @_json_option
 def eval_(queries, index_dir, text_model, as_json):
     """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
-    from search.evaluate import evaluate, load_queries
+    from glimpse.search.evaluate import evaluate, load_queries
 
     items, bad = load_queries(queries)
     for number, reason in bad:
@@ -285,7 +284,7 @@ def eval_(queries, index_dir, text_model, as_json):
 @_json_option
 def stats(index_dir, as_json):
     """Counts, models, size on disk, and the files that could not be indexed."""
-    from indexer.store import IndexStore
+    from glimpse.indexer.store import IndexStore
 
     with IndexStore.open(_index_dir(index_dir)) as store:
         data = store.stats()
@@ -323,9 +322,9 @@ def _print_hits(hits, as_json: bool) -> None:
 @_json_option
 def similar(image, index_dir, k, classifier_weights, as_json):
     """Photos that look like IMAGE: a photo id, a photo in the library, or any image file."""
-    from indexer.models import ResNetClassifier
-    from indexer.store import IndexStore
-    from search.similar import SimilarFinder
+    from glimpse.indexer.models import ResNetClassifier
+    from glimpse.indexer.store import IndexStore
+    from glimpse.search.similar import SimilarFinder
 
     s = _settings(classifier_weights=classifier_weights)
     classifier = ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision)
@@ -343,8 +342,8 @@ def similar(image, index_dir, k, classifier_weights, as_json):
 @_json_option
 def duplicates(index_dir, threshold, as_json):
     """Groups of exact copies (same bytes) and near copies (resized, re-encoded, cropped, bursts)."""
-    from indexer.store import IndexStore
-    from search.duplicates import NEAR_THRESHOLD, find_duplicates
+    from glimpse.indexer.store import IndexStore
+    from glimpse.search.duplicates import NEAR_THRESHOLD, find_duplicates
 
     with IndexStore.open(_index_dir(index_dir)) as store:
         groups = find_duplicates(store, NEAR_THRESHOLD if threshold is None else threshold)
@@ -364,7 +363,7 @@ class _Auth(click.ParamType):
     name = "USER:PASSWORD"
 
     def convert(self, value, param, ctx):
-        from ui.server import parse_auth
+        from glimpse.ui.server import parse_auth
 
         try:
             return parse_auth(value)
@@ -384,9 +383,9 @@ class _Auth(click.ParamType):
 @_model_options
 def serve(index_dir, host, port, share, auth, **model_flags):
     """The web app: search, describe a photo, browse the library, index folders."""
-    from ui.app import build_app
-    from ui.library import default_models
-    from ui.server import launch
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import default_models
+    from glimpse.ui.server import launch
 
     index_dir = _index_dir(index_dir)
     demo = build_app(index_dir, default_models(index_dir, _settings(**model_flags)))

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from indexer.scan import IMAGE_EXTENSIONS
+from glimpse.indexer.scan import IMAGE_EXTENSIONS
 
 FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/")
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-
-from indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
-from search import Filters, Hit
-from search.duplicates import NEAR_THRESHOLD
+from glimpse.indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
+from glimpse.search import Filters, Hit
+from glimpse.search.duplicates import NEAR_THRESHOLD
 
 from . import views
 from .library import Library

@@ -15,17 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from indexer.catalog import ImageRecord, Label
-from indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
-from indexer.decode import decode
-from indexer.errors import GlimpseError, IndexNotFound
-from indexer.models import Models
-from indexer.pipeline import Progress, Summary, describe, index_folder
-from indexer.store import IndexStore
-from search import Filters, Hit, Searcher, SearchResults
-from search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
-from search.filters import allowed_ids
-from search.similar import NotInIndex, SimilarFinder
+from glimpse.indexer.catalog import ImageRecord, Label
+from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
+from glimpse.indexer.decode import decode
+from glimpse.indexer.errors import GlimpseError, IndexNotFound
+from glimpse.indexer.models import Models
+from glimpse.indexer.pipeline import Progress, Summary, describe, index_folder
+from glimpse.indexer.store import IndexStore
+from glimpse.search import Filters, Hit, Searcher, SearchResults
+from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
+from glimpse.search.filters import allowed_ids
+from glimpse.search.similar import NotInIndex, SimilarFinder
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from indexer.pipeline import Progress
+from glimpse.indexer.pipeline import Progress
 
 
 class GradioProgress(Progress):

@@ -14,10 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from glimpse.indexer.decode import decode
+from glimpse.indexer.errors import UnreadableImage
 from PIL import Image, ImageDraw
-
-from indexer.decode import decode
-from indexer.errors import UnreadableImage
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-
-from indexer.errors import UnreadableImage
-from indexer.scan import IMAGE_EXTENSIONS
+from glimpse.indexer.errors import UnreadableImage
+from glimpse.indexer.scan import IMAGE_EXTENSIONS
 
 MAX_UPLOAD = "50mb"  # per file; Gradio answers 413 above it
 ACCEPTED = ", ".join(sorted({e.lstrip(".").upper() for e in IMAGE_EXTENSIONS} - {"JPE", "TIF", "HEIF"}))

@@ -10,10 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from indexer.catalog import ImageRecord, Label
-from indexer.pipeline import Summary
-from search import Hit, SearchResults
-from search.engine import photo_date
+from glimpse.indexer.catalog import ImageRecord, Label
+from glimpse.indexer.pipeline import Summary
+from glimpse.search import Hit, SearchResults
+from glimpse.search.engine import photo_date
 
 FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative to the app's root)
 
