@@ -82,8 +82,9 @@ def caption_vectors(embedder, texts: list[str]) -> np.ndarray:
 
 def build_catalog(folder: Path, size: int, texts: list[str], centers: np.ndarray, text_model: str) -> None:
     """An index folder with `size` photos: captions, labels, FTS5 and clustered embeddings."""
-    from glimpse.indexer.catalog import Label, NewImage
+    from glimpse.indexer.catalog import NewImage
     from glimpse.indexer.store import IndexStore
+    from glimpse.indexer.types import Label
 
     shutil.rmtree(folder, ignore_errors=True)
     rng = np.random.default_rng(size)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexCorrupt, SchemaTooNew, StorageError
+from .types import Label
 
 IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
 
@@ -105,12 +106,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # The two kinds of vectors: caption text (MiniLM) and image (ResNet-18 features). Column and generation key each.
 VECTOR_KINDS = {"text": ("embedding", "vector_generation"), "image": ("image_embedding", "image_generation")}
 LAYOUT_COLUMN = "layout"
-
-
-@dataclass(frozen=True)
-class Label:
-    name: str
-    score: float | None  # classifier probability; None for labels brought in by `glimpse import`
 
 
 @dataclass

@@ -59,5 +59,9 @@ class StorageError(IndexProblem):
     """The index could not be written (disk full, read-only folder). What was committed before stays readable."""
 
 
+class NotInIndex(GlimpseError):
+    """The photo asked about is not in the index (or has no image embedding yet)."""
+
+
 class InvalidInput(GlimpseError):
     """A user-supplied file (JSONL import, eval queries) is malformed."""

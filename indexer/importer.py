@@ -7,15 +7,15 @@ caption or labels changed. Malformed lines are reported with their line number a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import IMPORT_ROOT, Label, NewImage
-from .errors import InvalidInput
+from .catalog import IMPORT_ROOT, NewImage
+from .jsonl import read_jsonl
 from .models import TextEmbedder
 from .pipeline import document_text
 from .store import IndexStore
+from .types import Label
 
 
 @dataclass
@@ -32,32 +32,6 @@ class ImportSummary:
             "unchanged": self.unchanged,
             "skipped": [{"line": n, "reason": r} for n, r in self.skipped],
         }
-
-
-def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
-    """(line number, object) for each good line, and (line number, reason) for each bad one."""
-    good, bad = [], []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise InvalidInput(f"cannot read {path}: {e}") from e
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as e:
-            bad.append((number, f"not JSON ({e.msg})"))
-            continue
-        if not isinstance(obj, dict):
-            bad.append((number, "not a JSON object"))
-            continue
-        missing = [k for k in required if not isinstance(obj.get(k), str) or not obj[k].strip()]
-        if missing:
-            bad.append((number, f"missing or empty {', '.join(missing)}"))
-            continue
-        good.append((number, obj))
-    return good, bad
 
 
 def _labels(obj: dict) -> list[Label] | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import FileState, Label, NewImage
+from .catalog import FileState, NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import UnreadableImage
@@ -33,6 +33,7 @@ from .lanes import plan as lane_plan
 from .models import Models
 from .scan import FileEntry, scan
 from .store import IndexStore
+from .types import Label
 
 log = logging.getLogger(__name__)
 

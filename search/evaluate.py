@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from glimpse.indexer.importer import read_jsonl
+from glimpse.indexer.jsonl import read_jsonl
 
 from .engine import Hit, Searcher
 

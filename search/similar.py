@@ -6,15 +6,11 @@ from pathlib import Path
 
 import numpy as np
 from glimpse.indexer.decode import decode
-from glimpse.indexer.errors import GlimpseError
+from glimpse.indexer.errors import NotInIndex
 from glimpse.indexer.models import ResNetClassifier
 from glimpse.indexer.store import IndexStore
 
 from .engine import Hit, hit_for
-
-
-class NotInIndex(GlimpseError):
-    """The photo asked about is not in the index (or has no image embedding yet)."""
 
 
 class SimilarFinder:

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from glimpse.indexer.catalog import Label
 from glimpse.indexer.decode import decode
+from glimpse.indexer.types import Label
 
 SAMPLES: dict[str, tuple[str, list[tuple[str, float]]]] = {
     "pets/chelsea.jpg": (

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 import torch
-from glimpse.indexer.catalog import Label
 from glimpse.indexer.lanes import MIN_PER_LANE, Lanes, plan, split
+from glimpse.indexer.types import Label
 
 
 def test_split_gives_contiguous_near_equal_shares():

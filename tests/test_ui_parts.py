@@ -122,7 +122,7 @@ def test_similar_and_duplicate_texts():
 
 
 def test_label_bars():
-    from glimpse.indexer.catalog import Label
+    from glimpse.indexer.types import Label
     from glimpse.ui.views import label_bars
 
     assert label_bars([Label("tabby", 0.6), Label("tiger cat", 0.2)]) == {"tabby": 0.6, "tiger cat": 0.2}

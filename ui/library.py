@@ -15,17 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from glimpse.indexer.catalog import ImageRecord, Label
+from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import decode
-from glimpse.indexer.errors import GlimpseError, IndexNotFound
+from glimpse.indexer.errors import GlimpseError, IndexNotFound, NotInIndex
 from glimpse.indexer.models import Models
 from glimpse.indexer.pipeline import Progress, Summary, describe, index_folder
 from glimpse.indexer.store import IndexStore
+from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
 from glimpse.search.filters import allowed_ids
-from glimpse.search.similar import NotInIndex, SimilarFinder
+from glimpse.search.similar import SimilarFinder
 
 log = logging.getLogger(__name__)
 

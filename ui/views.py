@@ -10,8 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from glimpse.indexer.catalog import ImageRecord, Label
+from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.pipeline import Summary
+from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
 from glimpse.search.engine import photo_date
 

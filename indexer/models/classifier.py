@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from ..catalog import Label
 from ..errors import ModelUnavailable
+from ..types import Label
 from .loading import resolve_device, resolve_dtype, small_work_threads, unreachable
 from .preprocess import normalize, resize_center_crop
 
