@@ -332,8 +332,9 @@ def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor, work=
 
 
 def describe(source, models: Models, top: int = 3) -> tuple[str, list[Label]]:
-    """Caption and top labels for one image (a path or file object); no index needed."""
+    """Caption and top labels for one image (a path or file object); no index needed. Someone is waiting for
+    the answer: the caption is asked for with `interactive=True` (see `Captioner.caption`)."""
     image = decode(source).image
-    caption = models.captioner.caption([image])[0]
+    caption = models.captioner.caption([image], interactive=True)[0]
     labels = models.classifier.classify([image])[0][:top]
     return caption, labels

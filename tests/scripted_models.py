@@ -68,7 +68,7 @@ class ScriptedCaptioner:
     def load(self) -> ScriptedCaptioner:
         return self
 
-    def caption(self, images) -> list[str]:
+    def caption(self, images, interactive: bool = False) -> list[str]:
         time.sleep(self.delay * len(images))
         return [SAMPLES[self.nearest(im)][0] for im in images]
 

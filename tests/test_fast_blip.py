@@ -166,7 +166,9 @@ def test_int8_weights_approximate_the_bf16_layer():
     assert torch.equal(linear(x, small=False).float(), exact)  # batches keep bf16
 
 
-def test_auto_precision_captions_single_images_with_int8_weights(tiny_blip, monkeypatch):
+def test_auto_precision_captions_uploads_with_int8_weights(tiny_blip, monkeypatch):
+    """int8 decoding only when the caller says someone is waiting (`interactive`, an upload) for one or two
+    images, under precision auto on a bf16-fast CPU."""
     from glimpse.indexer.models import BlipCaptioner, loading
     from PIL import Image
 
@@ -174,8 +176,22 @@ def test_auto_precision_captions_single_images_with_int8_weights(tiny_blip, monk
     image = Image.new("RGB", (80, 60), (200, 30, 30))
     auto = BlipCaptioner(str(tiny_blip), precision="auto", max_new_tokens=6).load()
     assert auto.dtype == torch.bfloat16 and not auto._fast.small_batch_int8
-    assert auto.caption([image] * 8)[0] and not auto._fast.small_batch_int8  # a batch: bf16 only
+    assert auto.caption([image])[0] and not auto._fast.small_batch_int8  # not interactive: indexing, bf16
     assert auto.caption([auto.preprocess(image)])[0] and not auto._fast.small_batch_int8  # the pipeline's input
-    assert auto.caption([image])[0] and auto._fast.small_batch_int8
+    assert auto.caption([image] * 8, interactive=True)[0] and not auto._fast.small_batch_int8  # a batch: bf16
+    assert auto.caption([image], interactive=True)[0] and auto._fast.small_batch_int8
     plain = BlipCaptioner(str(tiny_blip), precision="bf16", max_new_tokens=6).load()
-    assert plain.caption([image])[0] and not plain._fast.small_batch_int8
+    assert plain.caption([image], interactive=True)[0] and not plain._fast.small_batch_int8
+
+
+def test_describe_asks_for_an_interactive_caption(tmp_path):
+    from glimpse.indexer.models import Models
+    from glimpse.indexer.pipeline import describe
+    from PIL import Image
+
+    from tests.test_lanes import _HashEmbedder, _SizeCaptioner, _SizeClassifier
+
+    Image.new("RGB", (50, 40), (10, 80, 160)).save(tmp_path / "upload.png")
+    captioner = _SizeCaptioner()
+    caption, labels = describe(tmp_path / "upload.png", Models(captioner, _SizeClassifier(), _HashEmbedder()))
+    assert caption == "50x40" and labels[0].name == "w50" and captioner.calls == [(1, True)]

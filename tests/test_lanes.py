@@ -49,12 +49,19 @@ class _SizeCaptioner:
     name = "size-captions"
     device = "cpu"
 
-    def caption(self, images):
+    def __init__(self):
+        self.calls: list[tuple[int, bool]] = []  # (images, interactive) per call
+
+    def caption(self, images, interactive=False):
+        self.calls.append((len(images), interactive))
         return [f"{im.width}x{im.height}" for im in images]
 
 
 class _SizeClassifier:
     name = "size-labels"
+
+    def classify(self, images):
+        return self.classify_with_features(images)[0]
 
     def classify_with_features(self, images):
         labels = [[Label(f"w{im.width}", 0.9)] for im in images]

@@ -31,12 +31,12 @@ class SpyCaptioner:
     def load(self):
         return self
 
-    def caption(self, images):
+    def caption(self, images, interactive=False):
         self.sizes += [im.size for im in images]
         self.running.set()
         time.sleep(self.delay)
         self.running.clear()
-        return self.inner.caption(images)
+        return self.inner.caption(images, interactive)
 
 
 @pytest.fixture(scope="module")

@@ -71,8 +71,8 @@ class BlipCaptioner:
             self._model = self._model.to(self.device, dtype=self.dtype).eval()
             if self.fast and plain_greedy(getattr(self._model, "generation_config", None), self.num_beams):
                 self._fast = FastBlipCaptioning(self._model)
-            # `auto` on a bf16 CPU also decodes single images with int8 weights (blip_fast._Linear), made on
-            # first use; `bf16` and `fp32` mean exactly that
+            # `auto` on a bf16 CPU also decodes uploads (`caption(..., interactive=True)`, one or two images)
+            # with int8 weights (blip_fast._Linear), made on first use; `bf16` and `fp32` mean exactly that
             self._int8_small = (
                 self._fast is not None and self._precision == "auto" and self.device == "cpu"
                 and self.dtype == torch.bfloat16
@@ -99,11 +99,13 @@ class BlipCaptioner:
         size, resample, rescale, mean, std = self._pixel_spec
         return to_pixels(image, size, resample, rescale, mean, std)
 
-    def caption(self, images: Sequence) -> list[str]:
+    def caption(self, images: Sequence, interactive: bool = False) -> list[str]:
         """Captions for a batch of RGB PIL images (or tensors from `preprocess`), in order.
 
-        Under precision `auto` on a bf16 CPU, one or two PIL images (an upload: `describe`) decode with int8
-        weights, made on first use; the indexing pipeline hands over preprocessed tensors, in batches, in bf16.
+        `interactive=True` says someone is waiting for these images (an upload: `describe`). Then, under
+        precision `auto` on a bf16-fast CPU, one or two images decode with int8 weights (made on first use):
+        the int8 kernel halves the bytes read per token, which is what a single image's decoding waits on,
+        but is slower than bf16 on bigger batches. Indexing passes False: its batches stay in bf16.
         """
         if not len(images):
             return []
@@ -113,13 +115,13 @@ class BlipCaptioner:
 
         pixels = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         pixels = pixels.to(self.device, dtype=self.dtype)
-        interactive = len(images) <= SMALL_BATCH and not any(isinstance(im, torch.Tensor) for im in images)
-        if self._int8_small and interactive and not self._fast.small_batch_int8:
+        int8 = self._int8_small and interactive and len(images) <= SMALL_BATCH
+        if int8 and not self._fast.small_batch_int8:
             with self._lock:
                 self._fast.quantize_small_batches()
         with torch.inference_mode(), small_work_threads(len(images), self.device):
             if self._fast is not None:
-                out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0, int8=interactive)
+                out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0, int8=int8)
             else:
                 kwargs = dict(max_new_tokens=self.max_new_tokens, num_beams=self.num_beams)
                 if self.min_new_tokens:
