@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .catalog import IMPORT_ROOT, NewImage
 from .jsonl import read_jsonl
-from .models import TextEmbedder
+from .models import Embedder
 from .pipeline import document_text
 from .store import IndexStore
 from .types import Label
@@ -49,7 +49,7 @@ def _labels(obj: dict) -> list[Label] | None:
     return labels
 
 
-def import_jsonl(path: Path, store: IndexStore, embedder: TextEmbedder, batch_size: int = 256) -> ImportSummary:
+def import_jsonl(path: Path, store: IndexStore, embedder: Embedder, batch_size: int = 256) -> ImportSummary:
     summary = ImportSummary()
     good, summary.skipped = read_jsonl(path, required=("id", "caption"))
     with store.writer_lock():

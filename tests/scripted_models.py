@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from glimpse.indexer.decode import decode
+from glimpse.indexer.models import Embedder, Models
 from glimpse.indexer.types import Label
 
 SAMPLES: dict[str, tuple[str, list[tuple[str, float]]]] = {
@@ -60,6 +61,7 @@ class _Nearest:
 
 class ScriptedCaptioner:
     name = "scripted-captions"
+    device = "cpu"
 
     def __init__(self, nearest: _Nearest):
         self.nearest = nearest
@@ -67,6 +69,9 @@ class ScriptedCaptioner:
 
     def load(self) -> ScriptedCaptioner:
         return self
+
+    def preprocess(self, image):
+        return image  # `caption` looks at the image itself
 
     def caption(self, images, interactive: bool = False) -> list[str]:
         time.sleep(self.delay * len(images))
@@ -82,6 +87,9 @@ class ScriptedClassifier:
     def load(self) -> ScriptedClassifier:
         return self
 
+    def preprocess(self, image):
+        return image
+
     def classify(self, images) -> list[list[Label]]:
         return [[Label(n, s) for n, s in SAMPLES[self.nearest(im)][1]] for im in images]
 
@@ -93,9 +101,7 @@ class ScriptedClassifier:
         return self.classify(images), features.astype(np.float32)
 
 
-def scripted_models(photos: Path, embedder):
+def scripted_models(photos: Path, embedder: Embedder) -> Models:
     """Models with scripted captions and labels for `photos` (a copy of data/photos) and a real `embedder`."""
-    from glimpse.indexer.models import Models
-
     nearest = _Nearest(photos)
     return Models(ScriptedCaptioner(nearest), ScriptedClassifier(nearest), embedder)

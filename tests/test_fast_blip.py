@@ -195,3 +195,12 @@ def test_describe_asks_for_an_interactive_caption(tmp_path):
     captioner = _SizeCaptioner()
     caption, labels = describe(tmp_path / "upload.png", Models(captioner, _SizeClassifier(), _HashEmbedder()))
     assert caption == "50x40" and labels[0].name == "w50" and captioner.calls == [(1, True)]
+
+
+def test_the_real_models_have_every_member_of_the_model_protocols(tiny_models):
+    from glimpse.indexer.models import BlipCaptioner, Captioner, Classifier, Embedder, ResNetClassifier, TextEmbedder
+
+    assert isinstance(tiny_models.captioner, BlipCaptioner) and isinstance(tiny_models.captioner, Captioner)
+    assert isinstance(tiny_models.classifier, ResNetClassifier) and isinstance(tiny_models.classifier, Classifier)
+    assert isinstance(tiny_models.embedder, TextEmbedder) and isinstance(tiny_models.embedder, Embedder)
+    assert tiny_models.captioner.device in ("cpu", "cuda") and tiny_models.embedder.dim == 384

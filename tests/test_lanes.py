@@ -52,6 +52,12 @@ class _SizeCaptioner:
     def __init__(self):
         self.calls: list[tuple[int, bool]] = []  # (images, interactive) per call
 
+    def load(self):
+        return self
+
+    def preprocess(self, image):
+        return image
+
     def caption(self, images, interactive=False):
         self.calls.append((len(images), interactive))
         return [f"{im.width}x{im.height}" for im in images]
@@ -59,6 +65,12 @@ class _SizeCaptioner:
 
 class _SizeClassifier:
     name = "size-labels"
+
+    def load(self):
+        return self
+
+    def preprocess(self, image):
+        return image
 
     def classify(self, images):
         return self.classify_with_features(images)[0]
@@ -71,6 +83,9 @@ class _SizeClassifier:
 class _HashEmbedder:
     name = "hash-embedder"
     dim = 16
+
+    def load(self):
+        return self
 
     def embed(self, texts):
         rng = [np.random.default_rng(abs(hash(t)) % (1 << 32)) for t in texts]
@@ -97,3 +112,16 @@ def test_index_folder_in_two_lanes_keeps_every_result_with_its_photo(tmp_path):
     for record in records:
         i = int(record.name[1:3])
         assert record.caption == f"{40 + i}x{30 + 2 * i}" and record.labels[0].name == f"w{40 + i}"
+
+
+def test_the_fakes_have_every_member_of_the_model_protocols():
+    from glimpse.indexer.models import Captioner, Classifier, Embedder
+
+    from tests.conftest import DATA
+    from tests.scripted_models import scripted_models
+
+    scripted = scripted_models(DATA, _HashEmbedder())
+    for captioner, classifier in [(_SizeCaptioner(), _SizeClassifier()), (scripted.captioner, scripted.classifier)]:
+        assert isinstance(captioner, Captioner) and isinstance(classifier, Classifier)
+        assert not isinstance(classifier, Captioner)  # no device, no caption
+    assert isinstance(_HashEmbedder(), Embedder) and not isinstance(_HashEmbedder(), Classifier)

@@ -28,8 +28,15 @@ class SpyCaptioner:
         self.delay = 0.0
         self.running = threading.Event()
 
+    @property
+    def device(self):
+        return self.inner.device
+
     def load(self):
         return self
+
+    def preprocess(self, image):
+        return image  # `caption` gets the images themselves, to record their sizes
 
     def caption(self, images, interactive=False):
         self.sizes += [im.size for im in images]

@@ -1,8 +1,8 @@
-"""The three models behind glimpse, each behind a small batch interface:
+"""The three models behind glimpse, each behind a small batch interface (the Protocols in protocols.py):
 
-- `BlipCaptioner.caption(images) -> list[str]`
-- `ResNetClassifier.classify(images) -> list[list[Label]]`
-- `TextEmbedder.embed(texts) -> np.ndarray` (float32, L2-normalized)
+- `Captioner.caption(images) -> list[str]`: `BlipCaptioner`
+- `Classifier.classify(images) -> list[list[Label]]`: `ResNetClassifier`
+- `Embedder.embed(texts) -> np.ndarray` (float32, L2-normalized): `TextEmbedder`
 
 Each accepts a hub id, a local folder/file, or an already-built model object, and loads lazily: torch and
 transformers are imported only when a model is first needed.
@@ -16,15 +16,18 @@ from ..config import ModelSettings
 from .captioner import BlipCaptioner
 from .classifier import ResNetClassifier
 from .embedder import TextEmbedder
+from .protocols import Captioner, Classifier, Embedder
 
-__all__ = ["BlipCaptioner", "ResNetClassifier", "TextEmbedder", "Models"]
+__all__ = ["BlipCaptioner", "ResNetClassifier", "TextEmbedder", "Captioner", "Classifier", "Embedder", "Models"]
 
 
 @dataclass
 class Models:
-    captioner: BlipCaptioner
-    classifier: ResNetClassifier
-    embedder: TextEmbedder
+    """The three models the pipeline runs: any objects with the Protocols' members (tests pass fakes)."""
+
+    captioner: Captioner
+    classifier: Classifier
+    embedder: Embedder
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> Models:

@@ -43,6 +43,7 @@ class BlipCaptioner:
         self._model = None if isinstance(model, str) else model
         self._processor = processor
         self._device_pref, self._precision = device, precision
+        self._device: str | None = None
         self.max_new_tokens, self.min_new_tokens, self.num_beams = max_new_tokens, min_new_tokens, num_beams
         self.fast = fast
         self._fast = None
@@ -60,8 +61,8 @@ class BlipCaptioner:
 
             quiet_transformers()
             tune_allocator()
-            self.device = resolve_device(self._device_pref)
-            self.dtype = resolve_dtype(self._precision, self.device)
+            self._device = resolve_device(self._device_pref)
+            self.dtype = resolve_dtype(self._precision, self._device)
             if self._processor is None:
                 self._processor = from_pretrained(BlipProcessor, self.name, "caption", "GLIMPSE_CAPTION_MODEL")
             if self._model is None:  # loaded straight in the working dtype: no fp32 copy in memory first
@@ -86,6 +87,13 @@ class BlipCaptioner:
                 tuple(ip.image_std),
             )
         return self
+
+    @property
+    def device(self) -> str:
+        """Where inference runs: the `device` argument, with `auto` resolved (`cuda` when available)."""
+        if self._device is None:
+            self._device = resolve_device(self._device_pref)
+        return self._device
 
     @property
     def loaded(self) -> bool:
