@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,17 +99,11 @@ def file_hash(path: Path) -> str:
 # -- stages -------------------------------------------------------------------------------------------------
 @dataclass
 class Prepared:
-    """A decoded image with each model's input already computed (in a decoding thread). Its other attributes
-    (width, height, taken_at, ...) are the DecodedImage's."""
+    """A decoded image with each model's input already computed (in a decoding thread)."""
 
-    decoded: DecodedImage
-    caption_input: object  # what BlipCaptioner.caption accepts for one image
-    classify_input: object  # what ResNetClassifier.classify accepts for one image
-
-    def __getattr__(self, name: str):
-        if name == "decoded":  # not set yet (copy, pickle): no recursion
-            raise AttributeError(name)
-        return getattr(self.decoded, name)
+    decoded: DecodedImage  # the image, its original size, date and layout descriptor
+    caption_input: Any  # `models.captioner.preprocess(image)`
+    classify_input: Any  # `models.classifier.preprocess(image)`
 
 
 def decode_one(item: WorkItem) -> DecodedImage | str:
@@ -125,26 +120,13 @@ def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
     if isinstance(decoded, str):
         return decoded
     image = decoded.image
-    return Prepared(decoded, _model_input(models.captioner, image), _model_input(models.classifier, image))
+    return Prepared(decoded, models.captioner.preprocess(image), models.classifier.preprocess(image))
 
 
-def _model_input(model, image):
-    """`model.preprocess(image)` when the model offers it (a fake or another engine may not): the image itself."""
-    preprocess = getattr(model, "preprocess", None)
-    return image if preprocess is None else preprocess(image)
-
-
-def decode_batch(items: Sequence[WorkItem]) -> list[DecodedImage | str]:
-    return [decode_one(item) for item in items]
-
-
-def infer_batch(images: Sequence, models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
-    """Captions, top labels and image features (ResNet-18, one forward pass for labels and features), for PIL
-    images or `Prepared` items."""
-    for_caption = [im.caption_input if isinstance(im, Prepared) else im for im in images]
-    for_labels = [im.classify_input if isinstance(im, Prepared) else im for im in images]
-    labels, features = models.classifier.classify_with_features(for_labels)
-    return models.captioner.caption(for_caption), labels, features
+def infer_batch(images: Sequence[Prepared], models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
+    """Captions, top labels and image features (the classifier: one pass for labels and features)."""
+    labels, features = models.classifier.classify_with_features([im.classify_input for im in images])
+    return models.captioner.caption([im.caption_input for im in images]), labels, features
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
@@ -152,19 +134,28 @@ def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], mode
 
 
 def write_batch(
-    store: IndexStore, root_id: int, items: Sequence[WorkItem], decoded, captions, labels, vectors, features
-):
-    """One transaction: new rows for the batch, old versions of changed files gone."""
+    store: IndexStore,
+    root_id: int,
+    items: Sequence[WorkItem],
+    prepared: Sequence[Prepared | str],
+    captions: Sequence[str],
+    labels: Sequence[Sequence[Label]],
+    vectors: np.ndarray,
+    features: np.ndarray,
+) -> list[tuple[str, str]]:
+    """One transaction: new rows for the batch, old versions of changed files gone. `prepared` has each
+    item's image or the reason it could not be used; the results are those of its images, in order."""
     results = iter(zip(captions, labels, vectors, features, strict=True))
     failed = []
     with store.catalog.transaction():
-        for item, d in zip(items, decoded, strict=True):
+        for item, p in zip(items, prepared, strict=True):
             e = item.entry
             row = NewImage(path=e.rel, name=e.path.name, size=e.size, mtime_ns=e.mtime_ns, hash=item.hash)
-            if isinstance(d, str):
-                row.error = d
-                failed.append((e.rel, d))
+            if isinstance(p, str):
+                row.error = p
+                failed.append((e.rel, p))
             else:
+                d = p.decoded
                 row.caption, row.labels, row.embedding, row.image_embedding = next(results)
                 row.width, row.height, row.taken_at, row.layout = d.width, d.height, d.taken_at, d.layout
             if item.replaces is not None:
@@ -207,17 +198,17 @@ def index_folder(
         summary.unchanged = plan.unchanged
         progress.start(len(plan.work))
         try:
-            lane_count, lane_threads = lane_plan(getattr(models.captioner, "device", "cpu"), lanes=lanes)
+            lane_count, lane_threads = lane_plan(models.captioner.device, lanes=lanes)
             with (
                 ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
                 Lanes(lane_count, lane_threads) as lane_pool,
             ):
                 prepare = functools.partial(prepare_one, models=models)
-                for items, decoded in _prefetch(_batches(plan.work, batch_size), pool, prepare):
-                    good = [d for d in decoded if not isinstance(d, str)]
+                for items, prepared in _prefetch(_batches(plan.work, batch_size), pool, prepare):
+                    good = [p for p in prepared if not isinstance(p, str)]
                     captions, labels, features = _infer_in_lanes(good, models, lane_pool)
                     vectors = embed_batch(captions, labels, models)
-                    failed = write_batch(store, root_id, items, decoded, captions, labels, vectors, features)
+                    failed = write_batch(store, root_id, items, prepared, captions, labels, vectors, features)
                     summary.failed += failed
                     summary.processed += len(items)
                     failed_paths = {path for path, _ in failed}
@@ -305,7 +296,7 @@ def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, rep
         return None
 
 
-def _infer_in_lanes(images: Sequence, models: Models, lanes: Lanes):
+def _infer_in_lanes(images: Sequence[Prepared], models: Models, lanes: Lanes):
     """`infer_batch` on shares of the batch, one per lane, in parallel; results in order."""
     results = lanes.map(lambda share: infer_batch(share, models), images)
     captions = [c for r in results for c in r[0]]
