@@ -13,6 +13,7 @@ DEFAULT_DEVICE = "auto"
 DEFAULT_PRECISION = "auto"
 DEFAULT_BATCH_SIZE = 32  # images per model batch when indexing (measured: README, Performance)
 
+# Every GLIMPSE_* environment variable glimpse reads, by setting: spell the names only here.
 ENV = {
     "index": "GLIMPSE_INDEX",
     "caption_model": "GLIMPSE_CAPTION_MODEL",
@@ -20,6 +21,7 @@ ENV = {
     "text_model": "GLIMPSE_TEXT_MODEL",
     "device": "GLIMPSE_DEVICE",
     "precision": "GLIMPSE_PRECISION",
+    "auth": "GLIMPSE_AUTH",  # `glimpse serve --auth USER:PASSWORD`
 }
 
 

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from ..config import ENV
 from .blip_fast import SMALL_BATCH
 from .loading import (
     from_pretrained,
@@ -64,10 +65,10 @@ class BlipCaptioner:
             self._device = resolve_device(self._device_pref)
             self.dtype = resolve_dtype(self._precision, self._device)
             if self._processor is None:
-                self._processor = from_pretrained(BlipProcessor, self.name, "caption", "GLIMPSE_CAPTION_MODEL")
+                self._processor = from_pretrained(BlipProcessor, self.name, "caption", ENV["caption_model"])
             if self._model is None:  # loaded straight in the working dtype: no fp32 copy in memory first
                 self._model = from_pretrained(
-                    BlipForConditionalGeneration, self.name, "caption", "GLIMPSE_CAPTION_MODEL", dtype=self.dtype
+                    BlipForConditionalGeneration, self.name, "caption", ENV["caption_model"], dtype=self.dtype
                 )
             self._model = self._model.to(self.device, dtype=self.dtype).eval()
             if self.fast and plain_greedy(getattr(self._model, "generation_config", None), self.num_beams):

@@ -9,12 +9,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..config import ENV
 from ..errors import ModelUnavailable
 from ..types import Label
 from .loading import resolve_device, resolve_dtype, small_work_threads, unreachable
 from .preprocess import normalize, resize_center_crop
-
-ENV_VAR = "GLIMPSE_CLASSIFIER_WEIGHTS"
 
 
 class ResNetClassifier:
@@ -60,21 +59,22 @@ class ResNetClassifier:
                 model.load_state_dict(state)
                 return model
             except (OSError, RuntimeError, ValueError, KeyError) as e:
-                raise ModelUnavailable(
-                    "classifier", self.name, ENV_VAR, f"cannot read a ResNet-18 state dict: {e}"
-                ) from e
+                raise self._unavailable(f"cannot read a ResNet-18 state dict: {e}") from e
         if self.name not in weights_enum.__members__:
             valid = ", ".join(weights_enum.__members__)
-            raise ModelUnavailable("classifier", self.name, ENV_VAR, f"not a file, nor one of the weights: {valid}")
+            raise self._unavailable(f"not a file, nor one of the weights: {valid}")
         weights = weights_enum[self.name]
         cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlsplit(weights.url).path).name
         if not cached.is_file() and (reason := unreachable(weights.url)):
-            raise ModelUnavailable("classifier", self.name, ENV_VAR, f"not in the torch cache ({cached}), and {reason}")
+            raise self._unavailable(f"not in the torch cache ({cached}), and {reason}")
         try:
             return resnet18(weights=weights, progress=False)
         except Exception as e:  # urllib/http/hash errors vary by torch version; all mean "not available"
             reason = f"download failed ({type(e).__name__}: {str(e)[:200]})"
-            raise ModelUnavailable("classifier", self.name, ENV_VAR, reason) from e
+            raise self._unavailable(reason) from e
+
+    def _unavailable(self, reason: str) -> ModelUnavailable:
+        return ModelUnavailable("classifier", self.name, ENV["classifier_weights"], reason)
 
     def preprocess(self, image):
         """One PIL image to a normalized 3x224x224 tensor (resize 256, centre crop 224), as the weights' own

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import ENV
 from ..errors import ModelUnavailable
 from .loading import hub_unavailable, looks_like_path, resolve_device, small_work_threads
 
-ENV_VAR = "GLIMPSE_TEXT_MODEL"
 MINILM_IDS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 
 
@@ -54,19 +54,22 @@ class TextEmbedder:
                 source = str(bundled)
             device = resolve_device(self._device_pref)
             if looks_like_path(source) and not Path(source).expanduser().is_dir():
-                raise ModelUnavailable("text", self.name, ENV_VAR, "no such folder")
+                raise self._unavailable("no such folder")
             try:
                 self._model = SentenceTransformer(source, device=device, local_files_only=True)
             except (OSError, ValueError) as first:
                 if Path(source).expanduser().is_dir():
-                    raise ModelUnavailable("text", self.name, ENV_VAR, str(first)[:300]) from first
+                    raise self._unavailable(str(first)[:300]) from first
                 if reason := hub_unavailable():
-                    raise ModelUnavailable("text", self.name, ENV_VAR, reason) from first
+                    raise self._unavailable(reason) from first
                 try:
                     self._model = SentenceTransformer(source, device=device)
                 except (OSError, ValueError) as e:
-                    raise ModelUnavailable("text", self.name, ENV_VAR, str(e).splitlines()[0][:300]) from e
+                    raise self._unavailable(str(e).splitlines()[0][:300]) from e
         return self
+
+    def _unavailable(self, reason: str) -> ModelUnavailable:
+        return ModelUnavailable("text", self.name, ENV["text_model"], reason)
 
     @property
     def dim(self) -> int:
