@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 from glimpse.indexer.catalog import IMPORT_ROOT, Catalog
+from glimpse.indexer.types import Filters
 from glimpse.indexer.vectors import VectorIndex, normalize
 
 # The date a photo is filed under: EXIF capture time, else the file's mtime (local time), as 'YYYY-MM-DD'.
@@ -25,28 +24,6 @@ FULL_PATH_SQL = "CASE WHEN roots.path = ? THEN images.path ELSE roots.path || '/
 BM25_WEIGHTS = "1.0, 2.0, 1.0"  # caption, labels, file name: the same weights as Catalog.fts
 
 _EXCLUDED = re.compile(r"(?<!\S)-(\w[\w'-]*)", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class Filters:
-    label: str | None = None  # one of the photo's labels (any of its top 5), case-insensitive
-    folder: str | None = None  # an absolute folder, or an id prefix for imported captions
-    since: date | None = None  # inclusive
-    until: date | None = None  # inclusive
-    exclude: tuple[str, ...] = field(default_factory=tuple)  # words none of the results may contain
-
-    @property
-    def active(self) -> bool:
-        return bool(self.label or self.folder or self.since or self.until or self.exclude)
-
-    def as_dict(self) -> dict:
-        return {
-            "label": self.label,
-            "folder": self.folder,
-            "since": self.since.isoformat() if self.since else None,
-            "until": self.until.isoformat() if self.until else None,
-            "exclude": list(self.exclude),
-        }
 
 
 def split_exclusions(query: str) -> tuple[str, tuple[str, ...]]:
