@@ -20,16 +20,16 @@ the rows that pass them, so they never change how the remaining photos are score
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
 
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.models import TextEmbedder
 from glimpse.indexer.store import IndexStore
+from glimpse.indexer.types import Filters
 
 from .confidence import no_good_match
 from .explain import WORD, matched_words
-from .filters import Filters, allowed_ids, dense_within, lexical_within, split_exclusions
+from .filters import dense_within, split_exclusions
 
 LEXICAL_WEIGHT = 0.2
 MIN_SCORE = 0.3  # below this cosine, a photo is not a good match for the query
@@ -126,25 +126,24 @@ class Searcher:
         self, qvec: np.ndarray, query: str, n: int, filters: Filters
     ) -> dict[int, tuple[float, float, float]]:
         """id -> (score, cosine, normalized bm25) for the dense top-n and the lexical top-n (within `filters`)."""
-        vectors = self.store.vectors()
+        catalog, vectors = self.store.catalog, self.store.vectors()
         expr = fts_expression(query_terms(query))
         if filters.active:
-            allowed = allowed_ids(self.store.catalog, filters)
+            allowed = catalog.filtered_ids(filters)
             if not len(allowed):
                 return {}
             sims, ids = dense_within(vectors, qvec, n, allowed)
-            lexical = dict(lexical_within(self.store.catalog, expr, n, filters)) if expr else {}
         else:
             sims, ids = vectors.search(qvec[None, :], n)
             sims, ids = sims[0], ids[0]
-            lexical = dict(self.store.catalog.fts(expr, n)) if expr else {}
+        lexical = dict(catalog.fts(expr, n, filters if filters.active else None)) if expr else {}
         semantic = {int(i): float(s) for i, s in zip(ids, sims, strict=True) if i >= 0}
         if lexical:
             top = max(lexical.values()) or 1.0
             lexical = {i: max(0.0, b) / top for i, b in lexical.items()}
             missing = [i for i in lexical if i not in semantic]
             if missing:
-                got_ids, got = self.store.catalog.embeddings(missing)
+                got_ids, got = catalog.embeddings(missing)
                 if len(got_ids):
                     semantic.update(zip(got_ids.tolist(), (got @ qvec).tolist(), strict=True))
         return {
@@ -153,7 +152,6 @@ class Searcher:
 
 
 def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str] = ()) -> Hit:
-    date, source = photo_date(record)
     return Hit(
         id=record.id,
         path=str(record.full_path) if record.full_path else record.path,
@@ -163,15 +161,6 @@ def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str]
         semantic=semantic,
         matched=matched_words(record, list(terms)),
         taken_at=record.taken_at,
-        date=date,
-        date_source=source,
+        date=record.date,
+        date_source=record.date_source,
     )
-
-
-def photo_date(record: ImageRecord) -> tuple[str | None, str | None]:
-    """(ISO date-time, "exif" or "file") a photo is filed under: its EXIF capture time, else its mtime."""
-    if record.taken_at:
-        return record.taken_at, "exif"
-    if record.mtime_ns is not None and not record.is_import:
-        return datetime.fromtimestamp(record.mtime_ns / 1e9).isoformat(timespec="seconds"), "file"
-    return None, None
