@@ -20,6 +20,7 @@ the rows that pass them, so they never change how the remaining photos are score
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
@@ -53,9 +54,13 @@ class Hit:
     taken_at: str | None = None  # EXIF capture time
     date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
+    file: Path | None = None  # the image file; None for imported captions
+    size: tuple[int, int] | None = None  # (width, height) in pixels, when known
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        d["file"] = str(self.file) if self.file else None
+        d["size"] = list(self.size) if self.size else None
         d["labels"] = [{"name": n, "score": s} for n, s in self.labels]
         d["score"], d["semantic"] = round(self.score, 4), round(self.semantic, 4)
         return d
@@ -163,4 +168,6 @@ def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str]
         taken_at=record.taken_at,
         date=record.date,
         date_source=record.date_source,
+        file=record.full_path,
+        size=(record.width, record.height) if record.width and record.height else None,
     )
