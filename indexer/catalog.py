@@ -4,6 +4,12 @@ The catalog is the source of truth. Every embedding is stored here too, so the F
 that can always be rebuilt. Row ids are FAISS ids; a changed file gets a new row (and so a new id), which
 makes "which vectors belong in FAISS" a pure set comparison. `vector_generation` changes whenever the set
 of embedded rows changes (triggers keep it honest), so a FAISS file saved at another generation is detected.
+
+Every SQL statement of glimpse lives in this module; search and the UI call its methods. Rows are read by
+column name (`sqlite3.Row`). One rule each, shared by filtering, counting, ordering and reading a row:
+- a photo's date (`PHOTO_DATE`): the EXIF capture time, else the file's modification time in local time;
+- which rows pass a `Filters` (`_where`): label (case-insensitive), folder, date range, excluded words;
+- how lexical evidence is weighed (`BM25_WEIGHTS`).
 """
 
 from __future__ import annotations
@@ -13,15 +19,14 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import IndexCorrupt, SchemaTooNew, StorageError
-from .types import Label
+from .types import IMPORT_ROOT, FileState, Filters, ImageRecord, Label, NewImage
 
-IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
+__all__ = ["IMPORT_ROOT", "MIGRATIONS", "SCHEMA_VERSION", "Catalog", "FileState", "ImageRecord", "NewImage"]
 
 # Named, ordered schema steps. PRAGMA user_version counts how many have been applied.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -107,86 +112,94 @@ SCHEMA_VERSION = len(MIGRATIONS)
 VECTOR_KINDS = {"text": ("embedding", "vector_generation"), "image": ("image_embedding", "image_generation")}
 LAYOUT_COLUMN = "layout"
 
-
-@dataclass
-class ImageRecord:
-    id: int
-    root: str
-    path: str
-    name: str
-    size: int | None
-    mtime_ns: int | None
-    hash: str | None
-    width: int | None
-    height: int | None
-    taken_at: str | None
-    caption: str | None
-    labels: list[Label]
-    status: str
-    error: str | None
-
-    @property
-    def is_import(self) -> bool:
-        return self.root == IMPORT_ROOT
-
-    @property
-    def full_path(self) -> Path | None:
-        return None if self.is_import else Path(self.root) / self.path
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the catalog remembers of a file, to decide whether it changed."""
-
-    id: int
-    path: str
-    size: int | None
-    mtime_ns: int | None
-    hash: str | None
-    status: str
-
-
-@dataclass
-class NewImage:
-    path: str
-    name: str
-    size: int | None = None
-    mtime_ns: int | None = None
-    hash: str | None = None
-    width: int | None = None
-    height: int | None = None
-    taken_at: str | None = None
-    caption: str | None = None
-    labels: Sequence[Label] = ()
-    embedding: np.ndarray | None = None
-    image_embedding: np.ndarray | None = None
-    layout: np.ndarray | None = None
-    error: str | None = None  # set for a file that could not be used
-
-
-_COLUMNS = (
-    "images.id, roots.path, images.path, name, size, mtime_ns, hash, width, height, taken_at, "
-    "caption, labels, status, error"
+# The date a photo is filed under, as ISO 8601: its EXIF capture time, else its file's mtime in local time.
+# Imported captions have neither, so no date. Used to filter, to order and to show.
+PHOTO_DATE = (
+    "COALESCE(images.taken_at, strftime('%Y-%m-%dT%H:%M:%S', images.mtime_ns / 1000000000, 'unixepoch', 'localtime'))"
 )
+DATE_SOURCE = "CASE WHEN images.taken_at IS NOT NULL THEN 'exif' WHEN images.mtime_ns IS NOT NULL THEN 'file' END"
+# Where a row lives: the full path of a photo, the given id of an imported caption.
+FULL_PATH = "CASE WHEN roots.path = ? THEN images.path ELSE roots.path || '/' || images.path END"
+BM25_WEIGHTS = "1.0, 2.0, 1.0"  # caption, labels, file name (the FTS5 columns, in order)
+
+_FROM = "FROM images JOIN roots ON roots.id = images.root_id"
+_COLUMNS = (
+    "images.id, roots.path AS root, images.path, images.name, images.size, images.mtime_ns, images.hash, "
+    "images.width, images.height, images.taken_at, images.caption, images.labels, images.status, images.error, "
+    f"{PHOTO_DATE} AS date, {DATE_SOURCE} AS date_source"
+)
+_ORDER = {"path": "roots.path, images.path", "date": f"{PHOTO_DATE} DESC, images.path"}  # date: newest first
+_CHUNK = 500  # ids bound per statement
 
 
-def _record(row: tuple) -> ImageRecord:
-    labels = [Label(n, s) for n, s in json.loads(row[11] or "[]")]
-    return ImageRecord(*row[:11], labels=labels, status=row[12], error=row[13])
+def _labels(text: str | None) -> list[Label]:
+    return [Label(name, score) for name, score in json.loads(text or "[]")]
+
+
+def _record(row: sqlite3.Row) -> ImageRecord:
+    return ImageRecord(**{**dict(row), "labels": _labels(row["labels"])})
+
+
+def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = False) -> tuple[str, list]:
+    """The WHERE clause (over `images JOIN roots`) of the rows with `status` (None: any) that pass `filters`,
+    and its arguments. `embedded`: only rows with a caption embedding, the ones a search can rank."""
+    where, args = [], []
+    if status is not None:
+        where.append("images.status = ?")
+        args.append(status)
+    if embedded:
+        where.append("images.embedding IS NOT NULL")
+    filters = filters or Filters()
+    if filters.label:
+        where.append("EXISTS (SELECT 1 FROM json_each(images.labels) WHERE lower(json_each.value ->> 0) = lower(?))")
+        args.append(filters.label.strip())
+    if filters.folder:
+        prefix = filters.folder.rstrip("/") + "/"
+        where.append(f"substr({FULL_PATH}, 1, ?) = ?")
+        args += [IMPORT_ROOT, len(prefix), prefix]
+    if filters.since:
+        where.append(f"date({PHOTO_DATE}) >= ?")
+        args.append(filters.since.isoformat())
+    if filters.until:
+        where.append(f"date({PHOTO_DATE}) <= ?")
+        args.append(filters.until.isoformat())
+    if filters.exclude:  # matched like query words: porter-stemmed, over caption, labels and file name
+        words = " OR ".join('"' + w.replace('"', '""') + '"' for w in filters.exclude)
+        where.append("images.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
+        args.append(words)
+    return " AND ".join(where) or "1", args
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ids = [int(i) for i in ids]  # numpy ints would bind as blobs
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _blob(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, np.float32).tobytes()
+
+
+def _vector(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.frombuffer(blob, dtype=np.float32)
 
 
 class Catalog:
-    """SQLite catalog in WAL mode: one writer (the indexer, under the index lock) and any number of readers."""
+    """SQLite catalog in WAL mode: one writer (the indexer, under the index lock) and any number of readers.
 
-    def __init__(self, path: Path, readonly: bool = False):
+    `migrations` are the schema steps this catalog knows (tests pass fewer to write an older catalog)."""
+
+    def __init__(self, path: Path, readonly: bool = False, migrations: Sequence[tuple[str, str]] = MIGRATIONS):
         self.path = Path(path)
         self.readonly = readonly
+        self.migrations = list(migrations)
         try:
             if readonly:
                 uri = f"file:{self.path}?mode=ro"
                 self.conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             else:
                 self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.conn.row_factory = sqlite3.Row
             self.conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
@@ -223,46 +236,47 @@ class Catalog:
             raise
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
+        version, known = self.conn.execute("PRAGMA user_version").fetchone()["user_version"], len(self.migrations)
+        if version > known:
             raise SchemaTooNew(
                 f"the catalog {self.path} has schema version {version}, newer than this glimpse "
-                f"understands ({SCHEMA_VERSION}): upgrade glimpse"
+                f"understands ({known}): upgrade glimpse"
             )
-        if version == SCHEMA_VERSION:
+        if version == known:
             return
         if self.readonly:
             raise IndexCorrupt(f"the catalog {self.path} needs migrating; run `glimpse index` once to upgrade it")
-        for number, (_name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, (_name, sql) in enumerate(self.migrations[version:], start=version + 1):
             with self.conn:
                 self.conn.executescript(f"BEGIN; {sql}; PRAGMA user_version = {number}; COMMIT;")
 
     def integrity_ok(self) -> bool:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return self.conn.execute("PRAGMA integrity_check").fetchone()["integrity_check"] == "ok"
 
     # -- roots ------------------------------------------------------------------------------------------
     def root_id(self, root: str, create: bool = False) -> int | None:
         row = self.conn.execute("SELECT id FROM roots WHERE path = ?", (root,)).fetchone()
         if row:
-            return row[0]
+            return row["id"]
         if not create:
             return None
         with self.transaction():
             return self.conn.execute("INSERT INTO roots(path) VALUES (?)", (root,)).lastrowid
 
     def roots(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT path FROM roots WHERE path != ? ORDER BY id", (IMPORT_ROOT,))]
+        rows = self.conn.execute("SELECT path FROM roots WHERE path != ? ORDER BY id", (IMPORT_ROOT,))
+        return [r["path"] for r in rows]
 
     # -- reading ----------------------------------------------------------------------------------------
     def vector_generation(self, kind: str = "text") -> int:
         key = VECTOR_KINDS[kind][1]
-        return int(self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()["value"])
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.conn.execute(
             "SELECT id, path, size, mtime_ns, hash, status FROM images WHERE root_id = ?", (root_id,)
         )
-        return {r[1]: FileState(*r) for r in rows}
+        return {r["path"]: FileState(**dict(r)) for r in rows}
 
     def find_by_hash(self, digest: str) -> FileState | None:
         """An indexed (status ok) row with this content hash, if any."""
@@ -270,115 +284,116 @@ class Catalog:
             "SELECT id, path, size, mtime_ns, hash, status FROM images WHERE hash = ? AND status = 'ok' LIMIT 1",
             (digest,),
         ).fetchone()
-        return FileState(*row) if row else None
+        return FileState(**dict(row)) if row else None
 
     def get(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
-        ids = [int(i) for i in ids]  # numpy ints would bind as blobs
         out: dict[int, ImageRecord] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {_COLUMNS} FROM images JOIN roots ON roots.id = root_id WHERE images.id IN ({marks})"
-            out.update((r[0], _record(r)) for r in self.conn.execute(sql, chunk))
+        for chunk in _chunks(ids):
+            sql = f"SELECT {_COLUMNS} {_FROM} WHERE images.id IN ({','.join('?' * len(chunk))})"
+            out.update((r["id"], _record(r)) for r in self.conn.execute(sql, chunk))
         return out
 
     def find(self, root_id: int, path: str) -> ImageRecord | None:
-        sql = f"SELECT {_COLUMNS} FROM images JOIN roots ON roots.id = root_id WHERE root_id = ? AND images.path = ?"
+        sql = f"SELECT {_COLUMNS} {_FROM} WHERE images.root_id = ? AND images.path = ?"
         row = self.conn.execute(sql, (root_id, path)).fetchone()
         return _record(row) if row else None
 
     def records(
-        self, status: str = "ok", order: str = "path", label: str | None = None, limit: int = -1, offset: int = 0
+        self,
+        order: str = "path",
+        filters: Filters | None = None,
+        *,
+        limit: int = -1,
+        offset: int = 0,
+        status: str | None = "ok",
     ) -> list[ImageRecord]:
-        """Rows for browsing: sorted by 'path' or 'date' (newest first), optionally by one label."""
-        order_sql = {
-            "path": "roots.path, images.path",
-            "date": "COALESCE(taken_at, datetime(mtime_ns / 1000000000, 'unixepoch')) DESC, images.path",
-        }[order]
-        where, args = ["status = ?"], [status]
-        if label:
-            where.append("EXISTS (SELECT 1 FROM json_each(images.labels) WHERE json_each.value ->> 0 = ?)")
-            args.append(label)
-        sql = (
-            f"SELECT {_COLUMNS} FROM images JOIN roots ON roots.id = root_id WHERE {' AND '.join(where)} "
-            f"ORDER BY {order_sql} LIMIT ? OFFSET ?"
-        )
+        """Rows with `status` (None: any) that pass `filters`, sorted by 'path' or by 'date' (newest first)."""
+        where, args = _where(filters, status)
+        sql = f"SELECT {_COLUMNS} {_FROM} WHERE {where} ORDER BY {_ORDER[order]} LIMIT ? OFFSET ?"
         return [_record(r) for r in self.conn.execute(sql, (*args, limit, offset))]
 
-    def count(self, status: str = "ok") -> int:
-        return self.conn.execute("SELECT COUNT(*) FROM images WHERE status = ?", (status,)).fetchone()[0]
+    def count(self, filters: Filters | None = None, *, status: str | None = "ok") -> int:
+        """How many rows `records` would list with the same `filters` and `status`."""
+        where, args = _where(filters, status)
+        return self.conn.execute(f"SELECT COUNT(*) AS n {_FROM} WHERE {where}", args).fetchone()["n"]
+
+    def filtered_ids(self, filters: Filters | None = None) -> np.ndarray:
+        """Ids (int64) of the embedded rows that pass `filters`: the rows a filtered search ranks."""
+        where, args = _where(filters, embedded=True)
+        ids = [r["id"] for r in self.conn.execute(f"SELECT images.id {_FROM} WHERE {where}", args)]
+        return np.fromiter(ids, dtype=np.int64, count=len(ids))
+
+    def fts(self, match: str, limit: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        """(id, bm25) for an FTS5 MATCH expression, best first; bm25 is positive here (higher is better).
+
+        With `filters`, only among the rows `filtered_ids` gives for them."""
+        within, args = "", []
+        if filters is not None:
+            where, args = _where(filters, embedded=True)
+            within = f"AND rowid IN (SELECT images.id {_FROM} WHERE {where})"
+        sql = (
+            f"SELECT rowid AS id, -bm25(images_fts, {BM25_WEIGHTS}) AS bm25 FROM images_fts "
+            f"WHERE images_fts MATCH ? {within} ORDER BY bm25(images_fts, {BM25_WEIGHTS}) LIMIT ?"
+        )
+        try:
+            return [(r["id"], r["bm25"]) for r in self.conn.execute(sql, (match, *args, limit))]
+        except sqlite3.OperationalError:  # a query FTS5 can't parse is simply no lexical evidence
+            return []
 
     def label_counts(self, top: int | None = None) -> list[tuple[str, int]]:
         """How many images have each label as their best guess."""
         sql = (
-            "SELECT labels ->> '$[0][0]' AS label, COUNT(*) FROM images WHERE status = 'ok' AND label IS NOT NULL "
-            "GROUP BY label ORDER BY COUNT(*) DESC, label LIMIT ?"
+            "SELECT labels ->> '$[0][0]' AS label, COUNT(*) AS n FROM images WHERE status = 'ok' AND label IS NOT NULL "
+            "GROUP BY label ORDER BY n DESC, label LIMIT ?"
         )
-        return [(r[0], r[1]) for r in self.conn.execute(sql, (top or -1,))]
+        return [(r["label"], r["n"]) for r in self.conn.execute(sql, (top or -1,))]
 
     def embeddings(self, ids: Iterable[int] | None = None, kind: str = "text") -> tuple[np.ndarray, np.ndarray]:
         """(ids int64, vectors float32) of rows with a `kind` embedding: all of them, or those in `ids`."""
         column = LAYOUT_COLUMN if kind == "layout" else VECTOR_KINDS[kind][0]
+        select = f"SELECT id, {column} AS vector FROM images WHERE {column} IS NOT NULL"
         if ids is None:
-            rows = self.conn.execute(f"SELECT id, {column} FROM images WHERE {column} IS NOT NULL ORDER BY id")
-            rows = rows.fetchall()
+            rows = self.conn.execute(f"{select} ORDER BY id").fetchall()
         else:
-            ids = [int(i) for i in ids]  # numpy ints would bind as blobs
             rows = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += self.conn.execute(
-                    f"SELECT id, {column} FROM images WHERE {column} IS NOT NULL AND id IN ({marks})", chunk
-                ).fetchall()
-        id_arr = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            for chunk in _chunks(ids):
+                rows += self.conn.execute(f"{select} AND id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        id_arr = np.fromiter((r["id"] for r in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return id_arr, np.zeros((0, 0), dtype=np.float32)
-        return id_arr, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        return id_arr, np.vstack([_vector(r["vector"]) for r in rows])
 
     def embedded_ids(self, kind: str = "text") -> np.ndarray:
         column = VECTOR_KINDS[kind][0]
         rows = self.conn.execute(f"SELECT id FROM images WHERE {column} IS NOT NULL").fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-    def fts(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """(id, bm25) for an FTS5 MATCH expression, best first; bm25 is positive here (higher is better)."""
-        sql = (
-            "SELECT rowid, -bm25(images_fts, 1.0, 2.0, 1.0) FROM images_fts WHERE images_fts MATCH ? "
-            "ORDER BY bm25(images_fts, 1.0, 2.0, 1.0) LIMIT ?"
-        )
-        try:
-            return [(r[0], r[1]) for r in self.conn.execute(sql, (match, limit))]
-        except sqlite3.OperationalError:  # a query FTS5 can't parse is simply no lexical evidence
-            return []
+        return np.fromiter((r["id"] for r in rows), dtype=np.int64, count=len(rows))
 
     def hash_groups(self) -> list[tuple[str, list[int]]]:
         """(hash, ids) for every content hash shared by more than one indexed photo."""
         rows = self.conn.execute(
-            "SELECT hash, group_concat(id) FROM images WHERE status = 'ok' AND hash IS NOT NULL "
+            "SELECT hash, group_concat(id) AS ids FROM images WHERE status = 'ok' AND hash IS NOT NULL "
             "GROUP BY hash HAVING COUNT(*) > 1"
         )
-        return [(digest, sorted(int(i) for i in ids.split(","))) for digest, ids in rows]
+        return [(r["hash"], sorted(int(i) for i in r["ids"].split(","))) for r in rows]
 
     def failures(self) -> list[ImageRecord]:
         return self.records(status="failed")
 
     # -- writing (call inside transaction()) ----------------------------------------------------------
     def insert(self, root_id: int, item: NewImage) -> int:
+        """Write one row. Columns without a value are left out (so NULL): a catalog at an older schema step,
+        without the newer columns, takes the rows that don't need them."""
         labels = [(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in item.labels]
-        emb, image_emb, layout = (None if v is None else np.asarray(v, np.float32).tobytes()
-                                  for v in (item.embedding, item.image_embedding, item.layout))  # fmt: skip
-        cur = self.conn.execute(
-            "INSERT INTO images (root_id, path, name, size, mtime_ns, hash, width, height, taken_at, caption, "
-            "labels, label_text, status, error, embedding, image_embedding, layout, indexed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                root_id, item.path, item.name, item.size, item.mtime_ns, item.hash, item.width, item.height,
-                item.taken_at, item.caption, json.dumps(labels), ", ".join(n for n, _ in labels),
-                "failed" if item.error else "ok", item.error, emb, image_emb, layout, time.time(),
-            ),
-        )  # fmt: skip
-        return cur.lastrowid
+        values = {
+            "root_id": root_id, "path": item.path, "name": item.name, "size": item.size, "mtime_ns": item.mtime_ns,
+            "hash": item.hash, "width": item.width, "height": item.height, "taken_at": item.taken_at,
+            "caption": item.caption, "labels": json.dumps(labels), "label_text": ", ".join(n for n, _ in labels),
+            "status": "failed" if item.error else "ok", "error": item.error, "embedding": _blob(item.embedding),
+            "image_embedding": _blob(item.image_embedding), "layout": _blob(item.layout), "indexed_at": time.time(),
+        }  # fmt: skip
+        values = {column: value for column, value in values.items() if value is not None}
+        sql = f"INSERT INTO images ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+        return self.conn.execute(sql, tuple(values.values())).lastrowid
 
     def delete(self, ids: Iterable[int]) -> None:
         self.conn.executemany("DELETE FROM images WHERE id = ?", ((i,) for i in ids))
@@ -400,9 +415,8 @@ class Catalog:
             "WHERE id = ?",
             (source_id,),
         ).fetchone()
-        labels = [Label(n, s) for n, s in json.loads(row[4] or "[]")]
-        emb, image_emb, layout = (None if b is None else np.frombuffer(b, dtype=np.float32) for b in row[5:8])
         return NewImage(
-            path="", name="", width=row[0], height=row[1], taken_at=row[2], caption=row[3], labels=labels,
-            embedding=emb, image_embedding=image_emb, layout=layout,
+            path="", name="", width=row["width"], height=row["height"], taken_at=row["taken_at"],
+            caption=row["caption"], labels=_labels(row["labels"]), embedding=_vector(row["embedding"]),
+            image_embedding=_vector(row["image_embedding"]), layout=_vector(row["layout"]),
         )  # fmt: skip

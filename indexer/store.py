@@ -108,7 +108,7 @@ class IndexStore:
         failures = catalog.failures()
         return {
             "index": str(self.folder),
-            "indexed": catalog.count("ok"),
+            "indexed": catalog.count(),
             "failed": len(failures),
             "vectors": len(self.vectors()),
             "image_vectors": len(self.vectors("image")),

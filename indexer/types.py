@@ -2,10 +2,103 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
 
 
 @dataclass(frozen=True)
 class Label:
     name: str
     score: float | None  # classifier probability; None for labels brought in by `glimpse import`
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which photos a search or a listing may return (the catalog turns these into its one row filter)."""
+
+    label: str | None = None  # one of the photo's labels (any of its top 5), case-insensitive
+    folder: str | None = None  # an absolute folder, or an id prefix for imported captions
+    since: date | None = None  # inclusive
+    until: date | None = None  # inclusive
+    exclude: tuple[str, ...] = field(default_factory=tuple)  # words none of the results may contain
+
+    @property
+    def active(self) -> bool:
+        return bool(self.label or self.folder or self.since or self.until or self.exclude)
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "folder": self.folder,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "exclude": list(self.exclude),
+        }
+
+
+@dataclass
+class ImageRecord:
+    """One catalog row as read back: a photo, a file that failed, or an imported caption."""
+
+    id: int
+    root: str
+    path: str
+    name: str
+    size: int | None
+    mtime_ns: int | None
+    hash: str | None
+    width: int | None
+    height: int | None
+    taken_at: str | None  # EXIF capture time, ISO 8601
+    caption: str | None
+    labels: list[Label]
+    status: str
+    error: str | None
+    date: str | None = None  # the date the photo is filed under: `taken_at`, else the file's mtime (local time)
+    date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
+
+    @property
+    def is_import(self) -> bool:
+        return self.root == IMPORT_ROOT
+
+    @property
+    def full_path(self) -> Path | None:
+        return None if self.is_import else Path(self.root) / self.path
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the catalog remembers of a file, to decide whether it changed."""
+
+    id: int
+    path: str
+    size: int | None
+    mtime_ns: int | None
+    hash: str | None
+    status: str
+
+
+@dataclass
+class NewImage:
+    """A row to write: what the indexer (or `glimpse import`) found out about one file."""
+
+    path: str
+    name: str
+    size: int | None = None
+    mtime_ns: int | None = None
+    hash: str | None = None
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None
+    caption: str | None = None
+    labels: Sequence[Label] = ()
+    embedding: np.ndarray | None = None
+    image_embedding: np.ndarray | None = None
+    layout: np.ndarray | None = None
+    error: str | None = None  # set for a file that could not be used

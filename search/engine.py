@@ -20,16 +20,17 @@ the rows that pass them, so they never change how the remaining photos are score
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.models import TextEmbedder
 from glimpse.indexer.store import IndexStore
+from glimpse.indexer.types import Filters
 
 from .confidence import no_good_match
 from .explain import WORD, matched_words
-from .filters import Filters, allowed_ids, dense_within, lexical_within, split_exclusions
+from .filters import dense_within, split_exclusions
 
 LEXICAL_WEIGHT = 0.2
 MIN_SCORE = 0.3  # below this cosine, a photo is not a good match for the query
@@ -53,9 +54,13 @@ class Hit:
     taken_at: str | None = None  # EXIF capture time
     date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
+    file: Path | None = None  # the image file; None for imported captions
+    size: tuple[int, int] | None = None  # (width, height) in pixels, when known
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        d["file"] = str(self.file) if self.file else None
+        d["size"] = list(self.size) if self.size else None
         d["labels"] = [{"name": n, "score": s} for n, s in self.labels]
         d["score"], d["semantic"] = round(self.score, 4), round(self.semantic, 4)
         return d
@@ -126,25 +131,24 @@ class Searcher:
         self, qvec: np.ndarray, query: str, n: int, filters: Filters
     ) -> dict[int, tuple[float, float, float]]:
         """id -> (score, cosine, normalized bm25) for the dense top-n and the lexical top-n (within `filters`)."""
-        vectors = self.store.vectors()
+        catalog, vectors = self.store.catalog, self.store.vectors()
         expr = fts_expression(query_terms(query))
         if filters.active:
-            allowed = allowed_ids(self.store.catalog, filters)
+            allowed = catalog.filtered_ids(filters)
             if not len(allowed):
                 return {}
             sims, ids = dense_within(vectors, qvec, n, allowed)
-            lexical = dict(lexical_within(self.store.catalog, expr, n, filters)) if expr else {}
         else:
             sims, ids = vectors.search(qvec[None, :], n)
             sims, ids = sims[0], ids[0]
-            lexical = dict(self.store.catalog.fts(expr, n)) if expr else {}
+        lexical = dict(catalog.fts(expr, n, filters if filters.active else None)) if expr else {}
         semantic = {int(i): float(s) for i, s in zip(ids, sims, strict=True) if i >= 0}
         if lexical:
             top = max(lexical.values()) or 1.0
             lexical = {i: max(0.0, b) / top for i, b in lexical.items()}
             missing = [i for i in lexical if i not in semantic]
             if missing:
-                got_ids, got = self.store.catalog.embeddings(missing)
+                got_ids, got = catalog.embeddings(missing)
                 if len(got_ids):
                     semantic.update(zip(got_ids.tolist(), (got @ qvec).tolist(), strict=True))
         return {
@@ -153,7 +157,6 @@ class Searcher:
 
 
 def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str] = ()) -> Hit:
-    date, source = photo_date(record)
     return Hit(
         id=record.id,
         path=str(record.full_path) if record.full_path else record.path,
@@ -163,15 +166,8 @@ def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str]
         semantic=semantic,
         matched=matched_words(record, list(terms)),
         taken_at=record.taken_at,
-        date=date,
-        date_source=source,
+        date=record.date,
+        date_source=record.date_source,
+        file=record.full_path,
+        size=(record.width, record.height) if record.width and record.height else None,
     )
-
-
-def photo_date(record: ImageRecord) -> tuple[str | None, str | None]:
-    """(ISO date-time, "exif" or "file") a photo is filed under: its EXIF capture time, else its mtime."""
-    if record.taken_at:
-        return record.taken_at, "exif"
-    if record.mtime_ns is not None and not record.is_import:
-        return datetime.fromtimestamp(record.mtime_ns / 1e9).isoformat(timespec="seconds"), "file"
-    return None, None

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from glimpse.indexer.catalog import Catalog
 from glimpse.indexer.pipeline import Progress, index_folder
 from glimpse.indexer.store import IndexStore
 from glimpse.indexer.vectors import vector_files
@@ -61,19 +61,19 @@ def check_index(index: Path) -> int:
     """Everything that must hold after a crash. Returns the number of committed rows."""
     import faiss
 
-    with sqlite3.connect(index / "catalog.db") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    created = (index / "manifest.json").exists()  # written once the catalog is created and migrated
+    # a catalog left half-created is migrated forward here, as the next run would do
+    with Catalog(index / "catalog.db", readonly=created) as catalog:
+        assert catalog.integrity_ok()
+        if not created:  # killed while creating the index: nothing was committed
+            assert catalog.count(status=None) == 0
+            return 0
     for path, _ in vector_files(index):
         faiss.read_index(str(path))  # never a torn file
-    if not (index / "manifest.json").exists():  # killed while creating the index: nothing was committed
-        with sqlite3.connect(index / "catalog.db") as db:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-            assert "images" not in tables or db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 0
-        return 0
     with IndexStore.open(index) as store:
         embedded = store.catalog.embedded_ids()
         assert sorted(store.vectors().ids().tolist()) == sorted(embedded.tolist())
-        return store.catalog.count("ok") + store.catalog.count("failed")
+        return store.catalog.count(status=None)
 
 
 def kill_trial(library: Path, index: Path, models, total: int, batch_size: int, max_delay: float, rng) -> TrialResult:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,11 @@ def index_json(run_cli, library: Path, index: Path, *extra) -> dict:
 
 
 def rows(index: Path) -> dict[str, tuple]:
-    with sqlite3.connect(index / "catalog.db") as db:
-        return {r[0]: r[1:] for r in db.execute("SELECT path, id, status, caption, hash FROM images")}
+    """path -> (id, status, caption, hash) of every row, indexed or failed."""
+    from glimpse.indexer.catalog import Catalog
+
+    with Catalog(index / "catalog.db", readonly=True) as catalog:
+        return {r.path: (r.id, r.status, r.caption, r.hash) for r in catalog.records(status=None)}
 
 
 def test_index_then_reindex_processes_nothing(run_cli, library, tmp_path):

@@ -85,6 +85,19 @@ def test_date_filter_uses_exif_then_file_date(setup):
     assert {h.date_source for h in today.hits} == {"file"}
 
 
+def test_hits_carry_file_size_and_date(setup):
+    _, library, searcher = setup
+    results = searcher.search("a photo", k=20, min_score=None)
+    chelsea = next(h for h in results.hits if h.path == str(library / "pets" / "chelsea.jpg"))
+    assert chelsea.file == library / "pets" / "chelsea.jpg" and chelsea.size and min(chelsea.size) > 0
+    assert chelsea.date.startswith("2021-06-12") and chelsea.date_source == "exif"
+    imported = next(h for h in results.hits if h.path.startswith("dogs/"))
+    assert imported.file is None and imported.size is None and imported.date is None
+    data = json.loads(json.dumps(results.as_dict()))  # plain JSON: the file is a string
+    row = next(r for r in data["results"] if r["path"] == chelsea.path)
+    assert row["file"] == chelsea.path and row["size"] == list(chelsea.size)
+
+
 def test_excluded_words(setup):
     _, _, searcher = setup
     everything = searcher.search("a pet on a sofa", k=4, min_score=None)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from datetime import date, datetime
 
 import numpy as np
 import pytest
-from glimpse.indexer.catalog import NewImage
+from glimpse.indexer.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog, NewImage
 from glimpse.indexer.errors import IndexCorrupt, IndexNotFound, ModelMismatch, SchemaTooNew
 from glimpse.indexer.store import IndexStore
+from glimpse.indexer.types import Filters, Label
 from glimpse.indexer.vectors import vector_files
 
 DIM = 8
@@ -59,8 +60,8 @@ def test_damaged_vector_file_is_rebuilt_from_catalog(tmp_path, damage):
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:200])
     else:  # the catalog moved on without the FAISS file (a crash between commit and save)
-        with sqlite3.connect(folder / "catalog.db") as db:
-            db.execute("DELETE FROM images WHERE id <= 5")
+        with Catalog(folder / "catalog.db") as catalog, catalog.transaction():
+            catalog.delete(range(1, 6))
     with IndexStore.open(folder) as s:
         expected = s.catalog.embedded_ids()
         assert sorted(s.vectors().ids().tolist()) == sorted(expected.tolist())
@@ -133,8 +134,7 @@ def test_newer_schema_asks_for_upgrade(tmp_path):
 def test_newer_catalog_schema_asks_for_upgrade(tmp_path):
     folder = tmp_path / "idx"
     IndexStore.open_or_create(folder, MODELS, DIM).close()
-    with sqlite3.connect(folder / "catalog.db") as db:
-        db.execute("PRAGMA user_version = 99")
+    Catalog(folder / "catalog.db", migrations=[*MIGRATIONS, ("later", "CREATE TABLE later (x)")]).close()
     with pytest.raises(SchemaTooNew, match="upgrade glimpse"):
         IndexStore.open(folder)
 
@@ -148,18 +148,53 @@ def test_missing_index_and_wrong_dimension(tmp_path):
 
 
 def test_older_catalog_is_migrated_forward(tmp_path):
-    from glimpse.indexer.catalog import MIGRATIONS, SCHEMA_VERSION, Catalog
-
     path = tmp_path / "catalog.db"
-    with sqlite3.connect(path) as db:  # a catalog written by the first release
-        db.executescript(f"BEGIN; {MIGRATIONS[0][1]}; PRAGMA user_version = 1; COMMIT;")
-        db.execute("INSERT INTO roots(path) VALUES ('/lib')")
-        db.execute(
-            "INSERT INTO images(root_id, path, name, status, caption, indexed_at) "
-            "VALUES (1, 'a.jpg', 'a.jpg', 'ok', 'x', 0)"
-        )
+    with Catalog(path, migrations=MIGRATIONS[:1]) as first:  # a catalog as the first release wrote it
+        root = first.root_id("/lib", create=True)
+        with first.transaction():
+            first.insert(root, NewImage(path="a.jpg", name="a.jpg", caption="x"))
+    with pytest.raises(IndexCorrupt, match="needs migrating"):
+        Catalog(path, readonly=True)
     with Catalog(path) as catalog:
-        assert catalog.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert catalog.count() == 1 and catalog.vector_generation("image") == 0
-        columns = {r[1] for r in catalog.conn.execute("PRAGMA table_info(images)")}
-        assert {"image_embedding", "layout"} <= columns
+        with catalog.transaction():  # the new columns are there
+            catalog.insert(root, NewImage(path="b.jpg", name="b.jpg", image_embedding=random_unit(1)[0]))
+        assert catalog.embeddings(kind="image")[0].tolist() == [2]
+        assert catalog.vector_generation("image") == 1
+    Catalog(path, readonly=True).close()  # at SCHEMA_VERSION now
+    assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def test_label_filter_counts_and_lists_alike(tmp_path):
+    with Catalog(tmp_path / "catalog.db") as catalog:
+        root = catalog.root_id("/lib", create=True)
+        with catalog.transaction():
+            for i, labels in enumerate([["Dog", "sofa"], ["cat", "dog"], ["cat"], ["hotdog"]]):
+                item = NewImage(path=f"{i}.jpg", name=f"{i}.jpg", labels=[Label(n, 0.5) for n in labels])
+                catalog.insert(root, item)
+        dogs = Filters(label=" DOG ")
+        assert [r.path for r in catalog.records(filters=dogs)] == ["0.jpg", "1.jpg"]
+        assert catalog.count(dogs) == 2 and catalog.count() == 4
+        assert catalog.records("path", dogs, limit=1, offset=1)[0].path == "1.jpg"
+
+
+def test_one_photo_date_for_filtering_ordering_and_reading(tmp_path):
+    """EXIF capture time, else the file's mtime in local time; imported captions have none."""
+    noon = datetime(2022, 3, 4, 12, 0, 0)  # local time
+    with Catalog(tmp_path / "catalog.db") as catalog:
+        root = catalog.root_id("/lib", create=True)
+        imports = catalog.root_id("<imported>", create=True)
+        with catalog.transaction():
+            catalog.insert(root, NewImage(path="exif.jpg", name="exif.jpg", taken_at="2021-06-12T10:00:00",
+                                          mtime_ns=int(noon.timestamp() * 1e9)))  # fmt: skip
+            catalog.insert(root, NewImage(path="file.jpg", name="file.jpg", mtime_ns=int(noon.timestamp() * 1e9)))
+            catalog.insert(imports, NewImage(path="cats/1.jpg", name="1.jpg", caption="a cat"))
+        by_date = catalog.records("date")
+        assert [(r.path, r.date, r.date_source) for r in by_date] == [
+            ("file.jpg", "2022-03-04T12:00:00", "file"),
+            ("exif.jpg", "2021-06-12T10:00:00", "exif"),
+            ("cats/1.jpg", None, None),
+        ]
+        in_2022 = catalog.records(filters=Filters(since=date(2022, 3, 4), until=date(2022, 3, 4)))
+        assert [r.path for r in in_2022] == ["file.jpg"]
+        assert catalog.count(Filters(until=date(2021, 6, 12))) == 1

@@ -25,7 +25,6 @@ from glimpse.indexer.store import IndexStore
 from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
-from glimpse.search.filters import allowed_ids
 from glimpse.search.similar import SimilarFinder
 
 log = logging.getLogger(__name__)
@@ -107,11 +106,11 @@ class Library:
     def page(self, number: int = 1, per_page: int = 24, order: str = "date", label: str | None = None) -> Page:
         """One page of indexed photos, newest first (`date`) or by folder and name (`path`)."""
         with self._lock:
-            catalog = self._open().catalog
-            total = len(allowed_ids(catalog, Filters(label=label))) if label else catalog.count("ok")
+            catalog, filters = self._open().catalog, Filters(label=label)
+            total = catalog.count(filters)
             pages = max(1, -(-total // per_page))
             number = min(max(1, int(number)), pages)
-            records = catalog.records(order=order, label=label, limit=per_page, offset=(number - 1) * per_page)
+            records = catalog.records(order, filters, limit=per_page, offset=(number - 1) * per_page)
         return Page(records, total, number, pages)
 
     def records(self, ids: list[int]) -> dict[int, ImageRecord]:

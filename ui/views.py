@@ -14,7 +14,6 @@ from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.pipeline import Summary
 from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
-from glimpse.search.engine import photo_date
 
 FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative to the app's root)
 
@@ -37,15 +36,14 @@ class Photo:
 
     @classmethod
     def from_record(cls, record: ImageRecord, hit: Hit | None = None) -> Photo:
-        date, source = photo_date(record)
         return cls(
             id=record.id,
             path=str(record.full_path) if record.full_path else record.path,
             file=record.full_path,
             caption=record.caption or "",
             labels=[(lb.name, lb.score) for lb in record.labels],
-            date=date,
-            date_source=source,
+            date=record.date,
+            date_source=record.date_source,
             size=(record.width, record.height) if record.width and record.height else None,
             score=hit.score if hit else None,
             semantic=hit.semantic if hit else None,
