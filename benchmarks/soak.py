@@ -194,8 +194,9 @@ def uploader(client: AppClient, stats: Stats, keep_going, seed: int) -> None:
 
 
 def build_site(work: Path, models=None):
-    """(demo, library folder): the app over an index of a copy of data/photos plus imported captions."""
+    """(demo, Library, library folder): the app over an index of a copy of data/photos plus imported captions."""
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
 
     from tests.ui_helpers import make_index
 
@@ -212,7 +213,8 @@ def build_site(work: Path, models=None):
     library = work / "library"
     shutil.copytree(PHOTOS, library)
     index = make_index(work / "index", library, models)
-    return build_app(index, models, thumbs_dir=work / "thumbs"), library.resolve()
+    app_library = Library(index, models)
+    return build_app(app_library, thumbs_dir=work / "thumbs"), app_library, library.resolve()
 
 
 def soak(
@@ -232,9 +234,9 @@ def soak(
     temp_dir = os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = str(work / "gradio")  # uploads land here, and go with the work folder
     try:
-        demo, library = build_site(work, models)
+        demo, app_library, library = build_site(work, models)
         stats = Stats()
-        with serving(demo) as url:
+        with serving(demo, app_library) as url:
             assert url.startswith("http://127.0.0.1:"), url
             # one of each request before the clock starts, so lazily built things exist already
             first = AppClient(url)

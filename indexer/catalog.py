@@ -348,12 +348,15 @@ class Catalog:
         )
         return [(r["label"], r["n"]) for r in self.conn.execute(sql, (top or -1,))]
 
-    def embeddings(self, ids: Iterable[int] | None = None, kind: str = "text") -> tuple[np.ndarray, np.ndarray]:
-        """(ids int64, vectors float32) of rows with a `kind` embedding: all of them, or those in `ids`."""
+    def embeddings(
+        self, ids: Iterable[int] | None = None, kind: str = "text", limit: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids int64, vectors float32) of rows with a `kind` embedding: all of them (the first `limit`), or
+        those in `ids`."""
         column = LAYOUT_COLUMN if kind == "layout" else VECTOR_KINDS[kind][0]
         select = f"SELECT id, {column} AS vector FROM images WHERE {column} IS NOT NULL"
         if ids is None:
-            rows = self.conn.execute(f"{select} ORDER BY id").fetchall()
+            rows = self.conn.execute(f"{select} ORDER BY id LIMIT ?", (limit,)).fetchall()
         else:
             rows = []
             for chunk in _chunks(ids):

@@ -19,6 +19,7 @@ the rows that pass them, so they never change how the remaining photos are score
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -48,8 +49,8 @@ class Hit:
     path: str  # full path for photos, the given id for imported captions
     caption: str | None
     labels: list[tuple[str, float | None]]
-    score: float  # what the ranking used (cosine + lexical nudge)
-    semantic: float  # cosine similarity of query and caption text
+    score: float | None = None  # what the ranking used (cosine + lexical nudge); None when browsing
+    semantic: float | None = None  # cosine similarity of query and caption text (image similarity: find similar)
     matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words in it}
     taken_at: str | None = None  # EXIF capture time
     date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
@@ -62,7 +63,7 @@ class Hit:
         d["file"] = str(self.file) if self.file else None
         d["size"] = list(self.size) if self.size else None
         d["labels"] = [{"name": n, "score": s} for n, s in self.labels]
-        d["score"], d["semantic"] = round(self.score, 4), round(self.semantic, 4)
+        d["score"], d["semantic"] = (None if v is None else round(v, 4) for v in (self.score, self.semantic))
         return d
 
 
@@ -156,7 +157,10 @@ class Searcher:
         }
 
 
-def hit_for(record: ImageRecord, score: float, semantic: float, terms: list[str] = ()) -> Hit:
+def hit_for(
+    record: ImageRecord, score: float | None = None, semantic: float | None = None, terms: Sequence[str] = ()
+) -> Hit:
+    """A record as a result: with its scores for a search or look-alikes, without them for browsing."""
     return Hit(
         id=record.id,
         path=str(record.full_path) if record.full_path else record.path,

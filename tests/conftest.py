@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.model_factory import build_blip, build_resnet18, minilm_path
@@ -33,6 +37,40 @@ def _isolated(tmp_path, monkeypatch):
     for var in ("GLIMPSE_CAPTION_MODEL", "GLIMPSE_CLASSIFIER_WEIGHTS", "GLIMPSE_TEXT_MODEL", "GLIMPSE_DEVICE"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GLIMPSE_PRECISION", "fp32")
+
+
+class DemoEmbedder:
+    """A deterministic stand-in for the text model (after llm's `EmbedDemo`), for tests about ranking, filters
+    and storage rather than about meaning. Each word (lower-cased, a plural "s" dropped, stop words left out) has
+    a fixed pseudo-random direction derived from its hash, and a text is the normalised sum of its words: texts
+    sharing words are close, texts sharing none are near 0. The same vectors in every process, no weights."""
+
+    name = "demo-embedder"
+    dim = 256
+    device = "cpu"
+    STOP = frozenset("a an and are as at be by for from in is it of on or the this to with".split())
+
+    def load(self) -> DemoEmbedder:
+        return self
+
+    def word_vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return np.random.default_rng(seed).standard_normal(self.dim)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            words = [w.removesuffix("s") if len(w) > 3 else w for w in re.findall(r"\w+", text.lower())]
+            for word in (w for w in words if w not in self.STOP):
+                out[row] += self.word_vector(word)
+            norm = np.linalg.norm(out[row])
+            out[row] /= norm or 1.0
+        return out
+
+
+@pytest.fixture
+def demo_embedder() -> DemoEmbedder:
+    return DemoEmbedder()
 
 
 @pytest.fixture(scope="session")

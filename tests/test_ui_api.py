@@ -48,9 +48,10 @@ class SpyCaptioner:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, tiny_models):
-    """(client, url, library folder, spy captioner, demo) for one running app."""
+    """(client, url, library folder, spy captioner, demo, Library) for one running app."""
     from glimpse.indexer.models import Models
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
     from gradio_client import Client
 
     root = tmp_path_factory.mktemp("ui-api")
@@ -62,9 +63,10 @@ def app(tmp_path_factory, tiny_models):
     spy = SpyCaptioner(tiny_models.captioner)
     models = Models(spy, tiny_models.classifier, tiny_models.embedder)
     index = make_index(root / "index", library, models)
-    demo = build_app(index, models, thumbs_dir=root / "thumbs")
-    with serving(demo) as url:
-        yield Client(url, verbose=False), url, library, spy, demo
+    app_library = Library(index, models)
+    demo = build_app(app_library, thumbs_dir=root / "thumbs")
+    with serving(demo, app_library) as url:
+        yield Client(url, verbose=False), url, library, spy, demo, app_library
 
 
 def test_search_finds_an_imported_caption(app):
@@ -107,7 +109,7 @@ def test_describe_returns_a_caption_and_three_labels(app):
 
 
 def test_describe_applies_exif_orientation(app):
-    client, _, _, spy, _ = app
+    client, _, _, spy, *_ = app
     raw = _raw_size(DATA / "space" / "rocket.jpg")  # stored sideways with EXIF orientation 6
     assert raw[0] < raw[1]
     spy.sizes.clear()
@@ -138,7 +140,7 @@ def test_invalid_uploads_get_a_readable_message(app, tmp_path, name, data, messa
 
 def test_describe_does_not_block_searches(app):
     """Captioning runs in its own concurrency group: a search answers while a slow caption is in progress."""
-    client, _, _, spy, _ = app
+    client, _, _, spy, *_ = app
     spy.delay = 3.0
     try:
         job = client.submit(_upload(DATA / "food" / "coffee.jpg"), api_name="/describe")
@@ -152,7 +154,7 @@ def test_describe_does_not_block_searches(app):
 
 
 def test_every_event_has_an_api_name_and_a_concurrency_group(app):
-    *_, demo = app
+    *_, demo, _ = app
     fns = list(demo.fns.values())
     assert fns and all(fn.api_name for fn in fns)
     groups = {fn.api_name: fn.concurrency_id for fn in fns}
@@ -218,8 +220,7 @@ def test_duplicates_groups_the_resized_copy(app):
 
 
 def test_browse_paginates_over_the_whole_library(app):
-    *_, demo = app
-    library = demo.glimpse_library
+    *_, library = app
     first, second = library.page(1, per_page=5, order="path"), library.page(2, per_page=5, order="path")
     assert first.total == 10 and first.pages == 2 and len(first.records) == 5 and len(second.records) == 5
     assert {r.id for r in first.records}.isdisjoint(r.id for r in second.records)
@@ -231,7 +232,7 @@ def test_browse_paginates_over_the_whole_library(app):
 
 
 def test_index_a_new_folder_from_the_app(app, tmp_path):
-    client, url, _, _, demo = app
+    client, url, _, _, demo, app_library = app
     new = tmp_path / "new-photos"
     new.mkdir()
     shutil.copy(DATA / "travel" / "flower.jpg", new / "dahlia.jpg")
@@ -252,7 +253,7 @@ def test_index_a_new_folder_from_the_app(app, tmp_path):
 
     with pytest.raises(AppError, match="not a folder"):
         client.predict(str(tmp_path / "missing"), api_name="/index")
-    with FileLock(demo.glimpse_library.index_dir / "indexer.lock"), pytest.raises(AppError, match="another glimpse"):
+    with FileLock(app_library.index_dir / "indexer.lock"), pytest.raises(AppError, match="another glimpse"):
         client.predict(str(new), api_name="/index")  # a CLI indexer is running: a message, not a traceback
 
 

@@ -40,6 +40,7 @@ TIMEOUT = 60_000  # ms; the first search loads MiniLM
 def app(tmp_path_factory, tiny_models):
     """(url, models) of a running app over a copy of data/photos."""
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
 
     from tests.scripted_models import scripted_models
 
@@ -50,8 +51,9 @@ def app(tmp_path_factory, tiny_models):
         im.resize((im.width // 2, im.height // 2)).save(library / "pets" / "chelsea-small.jpg", quality=90)
     models = scripted_models(library, tiny_models.embedder)
     index = make_index(root / "index", library, models, imports=[])
-    demo = build_app(index, models, thumbs_dir=root / "thumbs", batch_size=1)
-    with serving(demo) as url:
+    app_library = Library(index, models, batch_size=1)
+    demo = build_app(app_library, thumbs_dir=root / "thumbs")
+    with serving(demo, app_library) as url:
         yield url, models
 
 

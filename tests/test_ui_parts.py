@@ -9,25 +9,30 @@ from tests.conftest import DATA
 
 @pytest.fixture
 def handlers(tmp_path, tiny_models):
-    """The app's event functions over an index that does not exist yet."""
+    """The app's event functions over an index that does not exist yet (and the layout they update)."""
+    import gradio as gr
+    from glimpse.ui.app import lay_out
     from glimpse.ui.handlers import Handlers
     from glimpse.ui.library import Library
     from glimpse.ui.thumbs import Thumbnails
 
-    return Handlers(Library(tmp_path / "no-index-yet", tiny_models), Thumbnails(tmp_path / "thumbs"))
+    library = Library(tmp_path / "no-index-yet", tiny_models)
+    with gr.Blocks():
+        return Handlers(library, Thumbnails(tmp_path / "thumbs"), lay_out(library, None))
 
 
 def test_the_app_works_before_any_index_exists(handlers):
     import gradio as gr
 
-    gallery, status, found, _ = handlers.search_gallery("a dog", 10, "", "", None, None)
-    assert gallery == [] and found == [] and "No index yet" in status and "Index tab" in status
+    search, browse = handlers.layout.search, handlers.layout.library
+    shown = handlers.search_gallery("a dog", 10, "", "", None, None)
+    assert shown[search.results.gallery]["value"] == [] and shown[search.results.photos] == []
+    assert "No index yet" in shown[search.status] and "Index tab" in shown[search.status]
     with pytest.raises(gr.Error, match="no index at"):
         handlers.search_api("a dog")
-    gallery, info, *_ = handlers.browse(1, "date", "")
-    assert gallery == [] and "index a folder" in info
-    overview = handlers.overview()
-    assert "No index at" in overview[0]
+    page = handlers.browse(1, "date", "")
+    assert page[browse.results.gallery]["value"] == [] and "index a folder" in page[browse.info]
+    assert "No index at" in handlers.overview()[handlers.layout.header]
     caption, labels = handlers.describe(str(DATA / "pets" / "chelsea.jpg"))  # Describe needs no index
     assert caption.strip() and len(labels) == 3
     status, groups = handlers.duplicates_view(0.85)
@@ -41,11 +46,12 @@ def test_the_app_works_before_any_index_exists(handlers):
 def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, resnet_weights):
     from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
 
     models = Models(BlipCaptioner(str(tiny_blip)), ResNetClassifier(str(resnet_weights)), TextEmbedder())
-    demo = build_app(tmp_path / "index", models, thumbs_dir=tmp_path / "thumbs")
+    demo = build_app(Library(tmp_path / "index", models), thumbs_dir=tmp_path / "thumbs")
     assert not models.captioner.loaded and models.classifier._transform is None and models.embedder._model is None
-    assert not demo.is_running and demo.glimpse_library.index_dir == tmp_path / "index"
+    assert not demo.is_running
 
 
 def test_thumbnails_are_upright_small_and_cached(tmp_path):
@@ -68,9 +74,10 @@ def test_thumbnails_are_upright_small_and_cached(tmp_path):
 
 
 def test_captions_and_paths_are_escaped_in_markdown():
-    from glimpse.ui.views import Photo, detail_markdown
+    from glimpse.search import Hit
+    from glimpse.ui.views import detail_markdown
 
-    photo = Photo(
+    photo = Hit(
         id=1, path="/p/`x`.jpg", file=None, caption="<img src=x onerror=alert(1)> **bold** [link](javascript:x)",
         labels=[("a", 0.5)],
     )  # fmt: skip
@@ -79,9 +86,10 @@ def test_captions_and_paths_are_escaped_in_markdown():
 
 
 def test_result_tiles_and_details_say_why_a_photo_matched():
-    from glimpse.ui.views import Photo, detail_markdown, tile_caption
+    from glimpse.search import Hit
+    from glimpse.ui.views import detail_markdown, tile_caption
 
-    photo = Photo(
+    photo = Hit(
         id=1, path="/p/rocket.jpg", file=None, caption="a rocket on a launch pad", labels=[("missile", 0.46)],
         score=0.848, semantic=0.648, matched={"caption": ["rocket", "launch"], "name": ["rocket"]},
     )  # fmt: skip
@@ -99,8 +107,8 @@ def test_result_tiles_and_details_say_why_a_photo_matched():
 
 
 def test_similar_and_duplicate_texts():
+    from glimpse.search import Hit
     from glimpse.ui.views import (
-        Photo,
         duplicate_caption,
         duplicate_title,
         duplicates_status,
@@ -108,7 +116,7 @@ def test_similar_and_duplicate_texts():
         similar_status,
     )
 
-    cat = Photo(id=1, path="/p/`cat`.jpg", file=None, caption="a *cat* " + "very " * 20, labels=[])
+    cat = Hit(id=1, path="/p/`cat`.jpg", file=None, caption="a *cat* " + "very " * 20, labels=[])
     title = photo_title(cat)
     assert title.startswith("“a \\*cat\\*") and title.endswith("…” (`cat.jpg`)") and "*cat*" not in title
     assert similar_status(title, 2).startswith("**2** photos look like “a")

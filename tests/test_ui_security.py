@@ -26,6 +26,7 @@ UPLOAD_LIMIT = 100_000  # bytes, for this app
 def site(tmp_path_factory, tiny_models):
     """A running app over a library that also holds things it must never serve."""
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
 
     root = tmp_path_factory.mktemp("ui-security")
     library, outside = root / "library", root / "outside"
@@ -39,10 +40,14 @@ def site(tmp_path_factory, tiny_models):
     (library / "link.jpg").symlink_to(outside / "secret.jpg")  # inside the library, pointing out of it
     (library / "link-dir").symlink_to(outside, target_is_directory=True)
     index = make_index(library / ".glimpse-index", library, tiny_models, imports=[])  # the index lives inside
-    demo = build_app(index, tiny_models, thumbs_dir=root / "thumbs")
-    with serving(demo, max_file_size=UPLOAD_LIMIT) as url:
+    app_library = Library(index, tiny_models)
+    demo = build_app(app_library, thumbs_dir=root / "thumbs")
+    with serving(demo, app_library, max_file_size=UPLOAD_LIMIT) as url:
         port = int(url.rstrip("/").rsplit(":", 1)[1])
-        yield {"url": url, "port": port, "library": library, "outside": outside, "index": index, "demo": demo}
+        yield {
+            "url": url, "port": port, "library": library, "outside": outside, "index": index, "demo": demo,
+            "app_library": app_library,
+        }  # fmt: skip
 
 
 def get(port: int, raw_path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -182,10 +187,12 @@ def test_binds_to_loopback_only(site):
 def test_auth_protects_pages_api_and_files(tmp_path, tiny_models, site):
     import httpx
     from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
     from gradio_client import Client
 
-    demo = build_app(site["index"], tiny_models, thumbs_dir=tmp_path / "thumbs")
-    with serving(demo, auth=("ann", "s3cret:pass")) as url:
+    app_library = Library(site["index"], tiny_models)
+    demo = build_app(app_library, thumbs_dir=tmp_path / "thumbs")
+    with serving(demo, app_library, auth=("ann", "s3cret:pass")) as url:
         port = int(url.rstrip("/").rsplit(":", 1)[1])
         call = httpx.post(f"{url}gradio_api/call/search", json={"data": ["cat", 3]})
         assert call.status_code == 401
@@ -206,7 +213,7 @@ def test_serve_defaults_and_flags(monkeypatch, run_cli, tmp_path):
 
     calls = []
 
-    def fake_launch(demo, **options):
+    def fake_launch(demo, library, **options):
         calls.append(options)
         return None, "http://127.0.0.1:7860/", None
 
@@ -236,7 +243,7 @@ def test_launch_options(monkeypatch, caplog, site):
     monkeypatch.setattr(demo, "launch", lambda **options: seen.update(options) or (None, "", None))
     monkeypatch.setenv("GRADIO_ALLOWED_PATHS", "/")
     with caplog.at_level("WARNING", logger="glimpse.ui.server"):
-        launch(demo, share=True)
+        launch(demo, site["app_library"], share=True)
     assert seen["allowed_paths"] == [str(site["library"])] and seen["blocked_paths"] == [str(site["index"])]
     assert seen["server_name"] == "127.0.0.1" and seen["share"] is True and seen["max_file_size"]
     assert seen["run_history"] is False and seen["ssr_mode"] is False and seen["mcp_server"] is False
@@ -246,5 +253,5 @@ def test_launch_options(monkeypatch, caplog, site):
     assert "anyone with the link" in text and "--auth" in text and "GRADIO_ALLOWED_PATHS is ignored" in text
     caplog.clear()
     with caplog.at_level("WARNING", logger="glimpse.ui.server"):
-        launch(demo, host="0.0.0.0")
+        launch(demo, site["app_library"], host="0.0.0.0")
     assert "without --auth" in caplog.text

@@ -40,12 +40,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(demo, **launch_options) -> Iterator[str]:
-    """Launch `demo` (from build_app) the way `glimpse serve` does, on a free port; yield its URL."""
+def serving(demo, library, **launch_options) -> Iterator[str]:
+    """Launch `demo` (from build_app(library)) the way `glimpse serve` does, on a free port; yield its URL."""
     from glimpse.ui.server import launch
 
     launch_options.setdefault("port", free_port())
-    _, url, _ = launch(demo, prevent_thread_lock=True, **launch_options)
+    _, url, _ = launch(demo, library, prevent_thread_lock=True, **launch_options)
     try:
         yield url
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 from glimpse.indexer import __version__
-from glimpse.indexer.config import DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, ENV, ModelSettings, default_index_dir
+from glimpse.indexer.config import DEFAULT_BATCH_SIZE, DEFAULT_PRECISION, ENV, default_index_dir
 from glimpse.indexer.errors import GlimpseError
 
 log = logging.getLogger("glimpse")
@@ -53,12 +53,12 @@ def _model_options(f):
     return f
 
 
-def _settings(caption_model=None, classifier_weights=None, text_model=None, device=None, precision=None):
-    return ModelSettings.resolve(caption_model, classifier_weights, text_model, device, precision)
+def _library(index_dir: Path | None, **model_flags):
+    """The application layer over the index (see library.py), with models from flags, environment, defaults."""
+    from glimpse.ui.library import Library, settings_for
 
-
-def _index_dir(index_dir: Path | None) -> Path:
-    return index_dir or default_index_dir()
+    index_dir = index_dir or default_index_dir()
+    return Library(index_dir, settings=settings_for(index_dir, **model_flags))
 
 
 def _emit(data, as_json: bool, text: str) -> None:
@@ -92,13 +92,9 @@ def cli(verbose: int) -> None:
 @_json_option
 def index(photos, index_dir, batch_size, workers, as_json, **model_flags):
     """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed."""
-    from glimpse.indexer.models import Models
-    from glimpse.indexer.pipeline import index_folder
-    from glimpse.indexer.store import IndexStore
-
-    models = Models.from_settings(_settings(**model_flags)).load()  # fails before the index is touched
-    with IndexStore.open_or_create(_index_dir(index_dir), models.ids(), models.embedder.dim) as store:
-        summary = index_folder(photos, store, models, batch_size=batch_size, workers=workers, progress=TqdmProgress())
+    with _library(index_dir, **model_flags) as library:
+        library.batch_size, library.workers = batch_size, workers
+        summary = library.index(photos, progress=TqdmProgress())
     lines = [
         f"added {summary.added}, updated {summary.updated}, moved {summary.moved}, removed {summary.removed}, "
         f"unchanged {summary.unchanged}, failed {len(summary.failed)} "
@@ -125,16 +121,6 @@ class TqdmProgress:
 
 
 # -- search -------------------------------------------------------------------------------------------------
-def _open_searcher(index_dir: Path | None, text_model: str | None, device: str | None):
-    from glimpse.indexer.models import TextEmbedder
-    from glimpse.indexer.store import IndexStore
-    from glimpse.search import Searcher
-
-    store = IndexStore.open(_index_dir(index_dir))
-    model = text_model or os.environ.get(ENV["text_model"]) or store.text_model
-    return Searcher(store, TextEmbedder(model, device=device or os.environ.get(ENV["device"], "auto")))
-
-
 @cli.command()
 @click.argument("query")
 @_index_option
@@ -159,9 +145,8 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
     if folder and Path(folder).expanduser().is_dir():
         folder = str(Path(folder).expanduser().resolve())
     filters = Filters(label=label, folder=folder, since=since and since.date(), until=until and until.date())
-    searcher = _open_searcher(index_dir, text_model, device)
-    with searcher.store:
-        results = searcher.search(query, k=k, filters=filters)
+    with _library(index_dir, text_model=text_model, device=device) as library:
+        results = library.search(query, k=k, filters=filters)
     if as_json:
         _emit(results.as_dict(), True, "")
         return
@@ -184,28 +169,21 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
 def caption(images, as_json, **model_flags):
     """Caption IMAGES and give their top-3 labels. No index needed."""
     from glimpse.indexer.errors import UnreadableImage
-    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
-    from glimpse.indexer.pipeline import describe
 
-    s = _settings(**model_flags)
-    models = Models(
-        BlipCaptioner(s.caption_model, device=s.device, precision=s.precision),
-        ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision),
-        TextEmbedder(s.text_model, device=s.device),  # not needed for captions: never loaded
-    )
-    models.classifier.load()
-    models.captioner.load()
     out, failures = [], 0
-    for path in images:
-        try:
-            text, labels = describe(path, models)
-        except UnreadableImage as e:
-            failures += 1
-            out.append({"path": str(path), "error": str(e)})
-            continue
-        out.append(
-            {"path": str(path), "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
-        )
+    with _library(None, **model_flags) as library:
+        library.models.classifier.load()
+        library.models.captioner.load()  # both before the first file: a missing model fails at once
+        for path in images:
+            try:
+                text, labels = library.describe(path)
+            except UnreadableImage as e:
+                failures += 1
+                out.append({"path": str(path), "error": str(e)})
+                continue
+            out.append(
+                {"path": str(path), "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
+            )
     if as_json:
         _emit(out, True, "")
     else:
@@ -228,19 +206,8 @@ def caption(images, as_json, **model_flags):
 @_json_option
 def import_(jsonl, index_dir, text_model, device, as_json):
     """Index captions you already have: one {"id", "caption", "labels"} object per line of JSONL."""
-    from glimpse.indexer.importer import import_jsonl
-    from glimpse.indexer.models import TextEmbedder
-    from glimpse.indexer.store import IndexStore
-
-    s = _settings(text_model=text_model, device=device)
-    embedder = TextEmbedder(s.text_model, device=s.device).load()
-    models = {"caption": "imported", "classifier": "imported", "text": embedder.name}
-    index_dir = _index_dir(index_dir)
-    if (index_dir / "manifest.json").is_file():
-        with IndexStore.open(index_dir) as existing:
-            models.update({k: v for k, v in existing.manifest["models"].items() if k != "text"})
-    with IndexStore.open_or_create(index_dir, models, embedder.dim) as store:
-        summary = import_jsonl(jsonl, store, embedder)
+    with _library(index_dir, text_model=text_model, device=device) as library:
+        summary = library.import_jsonl(jsonl)
     text = f"imported {summary.added} new, {summary.updated} updated, {summary.unchanged} unchanged"
     if summary.skipped:
         text += f", skipped {len(summary.skipped)}:\n" + "\n".join(f"  line {n}: {r}" for n, r in summary.skipped)
@@ -255,16 +222,15 @@ def import_(jsonl, index_dir, text_model, device, as_json):
 @_json_option
 def eval_(queries, index_dir, text_model, as_json):
     """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
-    from glimpse.search.evaluate import evaluate, load_queries
+    from glimpse.search.evaluate import load_queries
 
     items, bad = load_queries(queries)
     for number, reason in bad:
         click.echo(f"glimpse: {queries}:{number}: skipped: {reason}", err=True)
     if not items:
         raise click.UsageError(f"{queries} has no usable queries")
-    searcher = _open_searcher(index_dir, text_model, None)
-    with searcher.store:
-        result = evaluate(searcher, items)
+    with _library(index_dir, text_model=text_model) as library:
+        result = library.evaluate(items)
     if as_json:
         _emit(result, True, "")
         return
@@ -284,10 +250,8 @@ def eval_(queries, index_dir, text_model, as_json):
 @_json_option
 def stats(index_dir, as_json):
     """Counts, models, size on disk, and the files that could not be indexed."""
-    from glimpse.indexer.store import IndexStore
-
-    with IndexStore.open(_index_dir(index_dir)) as store:
-        data = store.stats()
+    with _library(index_dir) as library:
+        data = library.stats()
     if as_json:
         _emit(data, True, "")
         return
@@ -322,14 +286,8 @@ def _print_hits(hits, as_json: bool) -> None:
 @_json_option
 def similar(image, index_dir, k, classifier_weights, as_json):
     """Photos that look like IMAGE: a photo id, a photo in the library, or any image file."""
-    from glimpse.indexer.models import ResNetClassifier
-    from glimpse.indexer.store import IndexStore
-    from glimpse.search.similar import SimilarFinder
-
-    s = _settings(classifier_weights=classifier_weights)
-    classifier = ResNetClassifier(s.classifier_weights, device=s.device, precision=s.precision)
-    with IndexStore.open(_index_dir(index_dir)) as store:
-        hits = SimilarFinder(store, classifier).find(image, k=k)
+    with _library(index_dir, classifier_weights=classifier_weights) as library:
+        hits = library.similar(image, k=k)
     _print_hits(hits, as_json)
 
 
@@ -342,11 +300,10 @@ def similar(image, index_dir, k, classifier_weights, as_json):
 @_json_option
 def duplicates(index_dir, threshold, as_json):
     """Groups of exact copies (same bytes) and near copies (resized, re-encoded, cropped, bursts)."""
-    from glimpse.indexer.store import IndexStore
-    from glimpse.search.duplicates import NEAR_THRESHOLD, find_duplicates
+    from glimpse.search.duplicates import NEAR_THRESHOLD
 
-    with IndexStore.open(_index_dir(index_dir)) as store:
-        groups = find_duplicates(store, NEAR_THRESHOLD if threshold is None else threshold)
+    with _library(index_dir) as library:
+        groups = library.duplicates(NEAR_THRESHOLD if threshold is None else threshold)
     if as_json:
         _emit([g.as_dict() for g in groups], True, "")
         return
@@ -377,19 +334,21 @@ class _Auth(click.ParamType):
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, help="Port to listen on.")
 @click.option("--share", is_flag=True, help="Also publish a public *.gradio.live link (see the README first).")
 @click.option(
-    "--auth", type=_Auth(), envvar="GLIMPSE_AUTH", show_envvar=True,
+    "--auth", type=_Auth(), envvar=ENV["auth"], show_envvar=True,
     help="Require this login for the pages and the API.",
 )  # fmt: skip
 @_model_options
 def serve(index_dir, host, port, share, auth, **model_flags):
     """The web app: search, describe a photo, browse the library, index folders."""
     from glimpse.ui.app import build_app
-    from glimpse.ui.library import default_models
     from glimpse.ui.server import launch
 
-    index_dir = _index_dir(index_dir)
-    demo = build_app(index_dir, default_models(index_dir, _settings(**model_flags)))
-    _, local_url, share_url = launch(demo, host=host, port=port, share=share, auth=auth, prevent_thread_lock=True)
+    library = _library(index_dir, **model_flags)
+    index_dir = library.index_dir
+    demo = build_app(library)
+    _, local_url, share_url = launch(
+        demo, library, host=host, port=port, share=share, auth=auth, prevent_thread_lock=True
+    )
     click.echo(f"glimpse: serving {index_dir} at {local_url}" + (f" and {share_url}" if share_url else ""), err=True)
     click.echo("glimpse: press Ctrl-C to stop", err=True)
     try:

@@ -7,19 +7,25 @@ import functools
 import logging
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gradio as gr
 import pandas as pd
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
 from glimpse.search import Filters, Hit
 from glimpse.search.duplicates import NEAR_THRESHOLD
+from glimpse.search.engine import hit_for
 
 from . import views
+from .layout import ResultsPanel
 from .library import Library
 from .progress import GradioProgress
 from .thumbs import PREVIEW, Thumbnails
 from .upload import check_upload
-from .views import DuplicateView, Photo
+from .views import DuplicateView
+
+if TYPE_CHECKING:
+    from .app import Layout
 
 log = logging.getLogger(__name__)
 
@@ -64,43 +70,58 @@ def _filters(label: str | None, folder: str | None, since: str | None, until: st
 
 
 class Handlers:
-    """The app's event functions, over one Library and one thumbnail cache."""
+    """The app's event functions, over one Library, one thumbnail cache and the app's layout. Functions that
+    update several components return them as a dict keyed by component, so nothing depends on output order."""
 
-    def __init__(self, library: Library, thumbs: Thumbnails):
+    def __init__(self, library: Library, thumbs: Thumbnails, layout: Layout):
         self.library = library
         self.thumbs = thumbs
+        self.layout = layout
 
     # -- tiles and details ------------------------------------------------------------------------------
-    def tile(self, photo: Photo, caption: str) -> tuple[str, str]:
-        image = self.thumbs.get(photo.file) if photo.file else None
-        return str(image or self.thumbs.placeholder("no image" if photo.file else "imported caption")), caption
+    def tile(self, hit: Hit, caption: str) -> tuple[str, str]:
+        image = self.thumbs.get(hit.file) if hit.file else None
+        return str(image or self.thumbs.placeholder("no image" if hit.file else "imported caption")), caption
 
-    def detail(self, photos: list[Photo], evt: gr.SelectData):
-        """The detail view of the chosen tile, the chosen photo's id, and its Find similar button (photos only:
-        an imported caption has no image to compare)."""
-        if not photos or not isinstance(evt.index, int) or not 0 <= evt.index < len(photos):
-            return gr.update(visible=False), None, "", None, None, gr.update(visible=False)
-        photo = photos[evt.index]
-        preview = self.thumbs.get(photo.file, side=PREVIEW) if photo.file else None
-        image = str(preview) if preview else None
-        text, bars = views.detail_markdown(photo), views.label_bars(photo.labels)
-        return gr.update(visible=True), image, text, bars, photo.id, gr.update(visible=photo.file is not None)
+    def detail_of(self, panel: ResultsPanel):
+        """The Select event of `panel`'s gallery: the detail view of the chosen tile, its photo's id, and its Find
+        similar button (photos only: an imported caption has no image to compare)."""
+
+        def detail(hits: list[Hit], evt: gr.SelectData) -> dict:
+            if not hits or not isinstance(evt.index, int) or not 0 <= evt.index < len(hits):
+                return {panel.detail: gr.update(visible=False), panel.chosen: None, panel.similar: gr.update()}
+            hit = hits[evt.index]
+            preview = self.thumbs.get(hit.file, side=PREVIEW) if hit.file else None
+            return {
+                panel.detail: gr.update(visible=True),
+                panel.image: str(preview) if preview else None,
+                panel.text: views.detail_markdown(hit),
+                panel.labels: views.label_bars(hit.labels),
+                panel.chosen: hit.id,
+                panel.similar: gr.update(visible=hit.file is not None),
+            }
+
+        return detail
+
+    def _results(self, hits: list[Hit], status: str, caption=views.tile_caption) -> dict:
+        """A new set of results in the Search tab: gallery, status and photos, with the detail view closed."""
+        panel = self.layout.search.results
+        gallery = gr.update(value=[self.tile(h, caption(h)) for h in hits], selected_index=None)
+        return {
+            panel.gallery: gallery,
+            self.layout.search.status: status,
+            panel.photos: hits,
+            panel.detail: gr.update(visible=False),
+        }
 
     # -- search -----------------------------------------------------------------------------------------
-    def _photos(self, query: str, k: int, filters: Filters):
-        results = self.library.search(query or "", k=int(k), filters=filters)
-        records = self.library.records([h.id for h in results.hits]) if results.hits else {}
-        return results, [Photo.from_record(records[h.id], h) for h in results.hits if h.id in records]
-
     @readable
-    def search_gallery(self, query, k, label, folder, since, until):
-        hidden = gr.update(visible=False)
+    def search_gallery(self, query, k, label, folder, since, until) -> dict:
         try:
-            results, photos = self._photos(query, k, _filters(label, folder, since, until))
+            results = self.library.search(query or "", k=int(k), filters=_filters(label, folder, since, until))
         except IndexNotFound as e:
-            return [], f"### No index yet\n{views.md_escape(str(e))}", [], hidden
-        gallery = gr.update(value=[self.tile(p, views.tile_caption(p)) for p in photos], selected_index=None)
-        return gallery, views.search_status(results, len(photos)), photos, hidden
+            return self._results([], f"### No index yet\n{views.md_escape(str(e))}")
+        return self._results(results.hits, views.search_status(results, len(results.hits)))
 
     @readable
     def search_api(
@@ -116,36 +137,35 @@ class Handlers:
         return [api_result(hit) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
-    def _similar_gallery(self, hits: list[Hit], of: str):
-        """What the Search tab shows for look-alikes: the same tiles as search results, and the tab itself."""
-        records = self.library.records([h.id for h in hits]) if hits else {}
-        photos = [Photo.from_record(records[h.id], h) for h in hits if h.id in records]
-        gallery = gr.update(value=[self.tile(p, views.tile_caption(p)) for p in photos], selected_index=None)
-        status = views.similar_status(of, len(photos))
-        return gallery, status, photos, gr.update(visible=False), gr.Tabs(selected="search")
+    def _similar(self, hits: list[Hit], of: str) -> dict:
+        """Look-alikes shown like search results, in the Search tab (which opens)."""
+        return {
+            **self._results(hits, views.similar_status(of, len(hits))),
+            self.layout.tabs: gr.Tabs(selected="search"),
+        }
 
     @readable
-    def similar_to_photo(self, photo_id, k):
+    def similar_to_photo(self, photo_id, k) -> dict:
         """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
         if photo_id is None:
             raise gr.Error("Choose a photo first.", print_exception=False)
         photo_id = int(photo_id)
         hits = self.library.similar(photo_id, k=int(k))
         record = self.library.records([photo_id]).get(photo_id)
-        return self._similar_gallery(hits, views.photo_title(Photo.from_record(record)) if record else "it")
+        return self._similar(hits, views.photo_title(hit_for(record)) if record else "it")
 
     @readable
-    def similar_to_upload(self, path, k):
+    def similar_to_upload(self, path, k) -> dict:
         """Search-tab gallery of the indexed photos that look like the photo in the Describe tab."""
         if not path:
             raise gr.Error("Drop or paste a photo first.", print_exception=False)
         path = check_upload(path)
         hits = self._like_upload(path, int(k))
-        return self._similar_gallery(hits, f"your photo `{path.name.replace('`', '')}`")
+        return self._similar(hits, f"your photo `{path.name.replace('`', '')}`")
 
     def _like_upload(self, path: Path, k: int) -> list[Hit]:
         try:
-            return self.library.similar_to_image(path, k=k)
+            return self.library.similar(path, k=k)
         except UnreadableImage as e:
             raise gr.Error(f"{path.name} can't be read as a photo: {e}", print_exception=False) from e
 
@@ -180,8 +200,8 @@ class Handlers:
         records = self.library.records([i for g in shown for i in g.ids[:DUPLICATE_TILES]])
         out = []
         for number, group in enumerate(shown, 1):
-            photos = [Photo.from_record(records[i]) for i in group.ids[:DUPLICATE_TILES] if i in records]
-            tiles = [self.tile(p, views.duplicate_caption(p.path, p.size)) for p in photos]
+            hits = [hit_for(records[i]) for i in group.ids[:DUPLICATE_TILES] if i in records]
+            tiles = [self.tile(h, views.duplicate_caption(h.path, h.size)) for h in hits]
             out.append(DuplicateView(views.duplicate_title(number, group.kind, len(group.ids), len(tiles)), tiles))
         status = views.duplicates_status(len(groups), len(shown), sum(len(g.ids) for g in groups), threshold)
         return status, out
@@ -211,28 +231,32 @@ class Handlers:
 
     # -- library ----------------------------------------------------------------------------------------
     @readable
-    def browse(self, number, order, label):
+    def browse(self, number, order, label) -> dict:
+        tab = self.layout.library
         try:
             page = self.library.page(number or 1, PER_PAGE, order or "date", label or None)
         except IndexNotFound:
-            return [], "No photos yet: index a folder in the **Index** tab.", 1, [], gr.update(visible=False)
-        photos = [Photo.from_record(r) for r in page.records]
-        gallery = gr.update(value=[self.tile(p, views.library_caption(p)) for p in photos], selected_index=None)
-        info = views.page_markdown(page.number, page.pages, page.total)
-        return gallery, info, page.number, photos, gr.update(visible=False)
+            hits, info, number = [], "No photos yet: index a folder in the **Index** tab.", 1
+        else:
+            hits = [hit_for(r) for r in page.records]
+            info, number = views.page_markdown(page.number, page.pages, page.total), page.number
+        return {
+            tab.results.gallery: gr.update(
+                value=[self.tile(h, views.library_caption(h)) for h in hits], selected_index=None
+            ),
+            tab.info: info,
+            tab.number: number,
+            tab.results.photos: hits,
+            tab.results.detail: gr.update(visible=False),
+        }
 
     @readable
-    def overview(self):
+    def overview(self) -> dict:
         """Everything that changes when the index does: counts, label choices, folders, plot, failures."""
+        layout = self.layout
         counts = self.library.label_counts()
         label_choices = [("Any label", "")] + [(f"{n} ({c})", n) for n, c in counts]
-        folders = [("Anywhere", "")] + [(str(f), str(f)) for f in self.library.folders()]
-        roots = [str(r) for r in self.library.roots()]
         top = counts[:PLOT_LABELS]
-        plot = gr.BarPlot(
-            pd.DataFrame({"label": [n for n, _ in top], "photos": [c for _, c in top]}),
-            y_lim=[0, max([c for _, c in top], default=1)],
-        )
         if self.library.exists:
             stats = self.library.stats()
             header = views.stats_markdown(stats)
@@ -240,16 +264,21 @@ class Handlers:
         else:
             header = f"No index at `{self.library.index_dir}` yet: index a folder in the **Index** tab."
             failed = []
-        return (
-            header,
-            gr.update(choices=label_choices),
-            gr.update(choices=folders),
-            gr.update(choices=label_choices),
-            plot,
-            views.failures_markdown(len(failed)),
-            gr.update(value=failed, visible=bool(failed)),
-            gr.update(choices=roots),
-        )
+        return {
+            layout.header: header,
+            layout.search.label: gr.update(choices=label_choices),
+            layout.search.folder: gr.update(
+                choices=[("Anywhere", "")] + [(str(f), str(f)) for f in self.library.folders()]
+            ),
+            layout.library.label: gr.update(choices=label_choices),
+            layout.library.plot: gr.BarPlot(
+                pd.DataFrame({"label": [n for n, _ in top], "photos": [c for _, c in top]}),
+                y_lim=[0, max([c for _, c in top], default=1)],
+            ),
+            layout.library.failed_info: views.failures_markdown(len(failed)),
+            layout.library.failures: gr.update(value=failed, visible=bool(failed)),
+            layout.index.folder: gr.update(choices=[str(r) for r in self.library.roots()]),
+        }
 
     # -- index ------------------------------------------------------------------------------------------
     @readable

@@ -1,9 +1,13 @@
-"""What the web app does with an index, without any Gradio: search, browse, describe, index.
+"""The application layer: everything glimpse does with an index, for both front-ends.
 
-One `Library` per app, shared by every request. It opens the index read-only on first use (an index may not
-exist yet: the app starts anyway and the Index tab can create it), serializes access to that store (SQLite
-connection, FAISS index) with a lock, and leaves each model to load itself lazily, once. Errors are the
-library's typed exceptions; the UI turns them into messages.
+`glimpse` (cli.py) and the web app (app.py, handlers.py) call the same `Library`: open, index, import, search,
+browse, similar, duplicates, describe, stats, evaluate. A new operation is written here once; the CLI only
+parses and prints, the app only lays out and wires events. No click, no Gradio in this module.
+
+One `Library` per process (the web app shares it between requests). It opens the index read-only on first use
+(an index may not exist yet: the app starts anyway and can create it), serializes access to that store
+(SQLite connection, FAISS index) with a lock, and builds its models lazily from `ModelSettings`, each loading
+itself once. Errors are the library's typed exceptions; the front-ends turn them into messages.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import decode
-from glimpse.indexer.errors import GlimpseError, IndexNotFound, NotInIndex
+from glimpse.indexer.errors import GlimpseError, IndexNotFound, ModelMismatch, NotInIndex
 from glimpse.indexer.models import Models
-from glimpse.indexer.pipeline import Progress, Summary, describe, index_folder
-from glimpse.indexer.store import IndexStore
+from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
+from glimpse.indexer.store import MANIFEST, IndexStore
 from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
@@ -31,15 +36,21 @@ log = logging.getLogger(__name__)
 
 FOLDER_DEPTH = 2  # folder filter choices: the roots and their folders this deep
 MAX_FOLDERS = 500
+SAME_MODEL_PROBES = 8  # stored captions re-embedded to tell whether a text model is the index's own
+SAME_MODEL_COSINE = 0.99  # ... and how close their embeddings must come
 
 
-def default_models(index_dir: Path, settings: ModelSettings | None = None) -> Models:
-    """Models from flags/environment; the query text model defaults to the one the index was built with."""
-    settings = settings or ModelSettings.resolve()
-    if not os.environ.get(ENV["text_model"]) and (Path(index_dir) / "manifest.json").is_file():
+def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
+    """Model settings from flags, then GLIMPSE_* variables, then defaults, with one rule for the text model:
+    unless a flag or GLIMPSE_TEXT_MODEL names one, it is the model the index was built with (queries and new
+    captions must be embedded with it), and the default for a new index."""
+    settings = ModelSettings.resolve(**flags)
+    if flags.get("text_model") or os.environ.get(ENV["text_model"]):
+        return settings
+    if (Path(index_dir).expanduser() / MANIFEST).is_file():
         with IndexStore.open(index_dir) as store:
-            settings = replace(settings, text_model=store.text_model)
-    return Models.from_settings(settings)
+            return replace(settings, text_model=store.text_model)
+    return settings
 
 
 @dataclass
@@ -51,25 +62,47 @@ class Page:
 
 
 class Library:
-    def __init__(self, index_dir: str | os.PathLike, models: Models, batch_size: int = DEFAULT_BATCH_SIZE):
+    """The index at `index_dir` and the models that fill and search it.
+
+    Give `models` (tests, benchmarks) or `settings` (front-ends: see `settings_for`); by default the settings
+    come from the environment.
+    """
+
+    def __init__(
+        self,
+        index_dir: str | os.PathLike,
+        models: Models | None = None,
+        settings: ModelSettings | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int = 2,
+    ):
         self.index_dir = Path(index_dir).expanduser()
-        self.models = models
+        self._models = models
+        self._settings = settings
         self.batch_size = batch_size
+        self.workers = workers
         self._lock = threading.RLock()
         self._store: IndexStore | None = None
         self._root_listeners: list[Callable[[Path], None]] = []
 
+    @property
+    def models(self) -> Models:
+        """The models, built (not loaded) on first use; each loads itself when first needed."""
+        if self._models is None:
+            self._models = Models.from_settings(self._settings or settings_for(self.index_dir))
+        return self._models
+
     # -- the read-only store --------------------------------------------------------------------------
     @property
     def exists(self) -> bool:
-        return (self.index_dir / "manifest.json").is_file()
+        return (self.index_dir / MANIFEST).is_file()
 
     def _open(self) -> IndexStore:
         if self._store is None:
             if not self.exists:
                 raise IndexNotFound(
-                    f"there is no index at {self.index_dir} yet: index a folder in the Index tab, "
-                    f"or run `glimpse index PHOTOS --index {self.index_dir}`"
+                    f"there is no index at {self.index_dir} yet: index a folder first "
+                    f"(`glimpse index PHOTOS --index {self.index_dir}`, or the web app's Index tab)"
                 )
             self._store = IndexStore.open(self.index_dir)
         return self._store
@@ -87,6 +120,12 @@ class Library:
                 self._store.close()
                 self._store = None
 
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def roots(self) -> list[Path]:
         """The indexed library folders (imported captions have none)."""
         if not self.exists:
@@ -95,13 +134,33 @@ class Library:
             return [Path(r) for r in self._open().catalog.roots()]
 
     def on_new_root(self, listener: Callable[[Path], None]) -> None:
-        """Call `listener(root)` when indexing from the app adds a library folder."""
+        """Call `listener(root)` when indexing adds a library folder."""
         self._root_listeners.append(listener)
 
-    # -- search and browse ------------------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> SearchResults:
+    def stats(self) -> dict:
         with self._lock:
-            return Searcher(self._open(), self.models.embedder).search(query, k=k, filters=filters)
+            return self._open().stats()
+
+    # -- search and browse ------------------------------------------------------------------------------
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, min_score: float | None = None, **options
+    ) -> SearchResults:
+        """The best `k` photos for `query` (see `Searcher.search`; `min_score=None` keeps its default)."""
+        with self._lock:
+            store = self._open()
+            self._check_text_model(store)
+            if min_score is not None:
+                options["min_score"] = min_score
+            return Searcher(store, self.models.embedder).search(query, k=k, filters=filters, **options)
+
+    def evaluate(self, queries: list[dict]) -> dict:
+        """recall@1, recall@5 and MRR@10 of this index for queries with known relevant ids (search/evaluate.py)."""
+        from glimpse.search.evaluate import evaluate
+
+        with self._lock:
+            store = self._open()
+            self._check_text_model(store)
+            return evaluate(Searcher(store, self.models.embedder), queries)
 
     def page(self, number: int = 1, per_page: int = 24, order: str = "date", label: str | None = None) -> Page:
         """One page of indexed photos, newest first (`date`) or by folder and name (`path`)."""
@@ -123,10 +182,6 @@ class Library:
         with self._lock:
             return self._open().catalog.label_counts(top)
 
-    def stats(self) -> dict:
-        with self._lock:
-            return self._open().stats()
-
     def folders(self) -> list[Path]:
         """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep."""
         found: list[Path] = []
@@ -146,22 +201,21 @@ class Library:
         return [f for f in found if f != self.index_dir][:MAX_FOLDERS]
 
     # -- look-alikes ------------------------------------------------------------------------------------
-    def similar(self, photo_id: int, k: int = 10) -> list[Hit]:
-        """The `k` photos that look most like indexed photo `photo_id` (by ResNet-18 features), itself left out."""
+    def similar(self, ref: int | str | os.PathLike, k: int = 10) -> list[Hit]:
+        """The `k` photos that look most like `ref` (ResNet-18 features): a photo id, a photo in the library
+        (left out of its own results), or any image file, such as an upload (a copy in the library comes first).
+
+        A file outside the index goes through ResNet-18 outside the store's lock, so searches are not held up."""
         with self._lock:
             store = self._open()
-            record = store.catalog.get([int(photo_id)]).get(int(photo_id))
-            if record is not None and record.is_import:
-                raise NotInIndex(f"photo {photo_id} is an imported caption: it has no image to compare")
-            return SimilarFinder(store).find(int(photo_id), k=k)
-
-    def similar_to_image(self, source: str | os.PathLike, k: int = 10) -> list[Hit]:
-        """The `k` indexed photos that look most like an image file that need not be in the index (an upload).
-
-        The image goes through ResNet-18 outside the store's lock, so searches are not held up meanwhile."""
-        with self._lock:
-            self._open()  # no index: say so before running a model
-        image = decode(Path(source)).image
+            finder = SimilarFinder(store)
+            own_id = finder.resolve(ref)
+            if own_id is not None:
+                record = store.catalog.get([own_id])[own_id]
+                if record.is_import:
+                    raise NotInIndex(f"photo {own_id} is an imported caption: it has no image to compare")
+                return finder.find(own_id, k=k)
+        image = decode(Path(ref)).image
         _, features = self.models.classifier.classify_with_features([image])
         with self._lock:
             return SimilarFinder(self._open()).nearest(features[0], k)
@@ -176,7 +230,7 @@ class Library:
         """Caption and top labels of one image (a path or file object). Needs no index."""
         return describe(source, self.models, top=top)
 
-    # -- indexing ---------------------------------------------------------------------------------------
+    # -- writing ----------------------------------------------------------------------------------------
     def index(self, folder: str | os.PathLike, progress: Progress | None = None) -> Summary:
         """Index (or re-index) `folder` into this library's index, creating the index if needed."""
         root = Path(folder).expanduser().resolve()
@@ -184,9 +238,55 @@ class Library:
             raise NotADirectoryError(f"{root} is not a folder on this machine")
         self.models.load()  # a missing model fails before the index is touched
         known = set(self.roots())
-        with IndexStore.open_or_create(self.index_dir, self.models.ids(), self.models.embedder.dim) as store:
-            summary = index_folder(root, store, self.models, batch_size=self.batch_size, progress=progress)
+        with self._writable(self.models.ids()) as store:
+            summary = index_folder(
+                root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress
+            )
         if root not in known:
             for listener in self._root_listeners:
                 listener(root)
         return summary
+
+    def import_jsonl(self, path: str | os.PathLike):
+        """Index captions a user already has: one {"id", "caption", "labels"} object per line of JSONL."""
+        from glimpse.indexer.importer import import_jsonl
+
+        embedder = self.models.embedder.load()
+        models = {"caption": "imported", "classifier": "imported", "text": embedder.name}
+        if self.exists:
+            with IndexStore.open(self.index_dir) as existing:
+                models.update({k: v for k, v in existing.manifest["models"].items() if k != "text"})
+        with self._writable(models) as store:
+            return import_jsonl(Path(path), store, embedder)
+
+    def _writable(self, models: dict[str, str]) -> IndexStore:
+        """The index opened for writing (created if needed), after checking the text model is the index's own."""
+        if self.exists:
+            with IndexStore.open(self.index_dir) as existing:
+                if self._check_text_model(existing):
+                    models = {**models, "text": existing.text_model}  # the same model, found elsewhere
+        return IndexStore.open_or_create(self.index_dir, models, self.models.embedder.dim)
+
+    def _check_text_model(self, store: IndexStore) -> bool:
+        """Raise ModelMismatch unless the text model embeds as the index's did. True when it does so under
+        another name (a local copy of the index's model, say). The test: a few stored captions, embedded again,
+        must land where their stored embeddings are."""
+        embedder = self.models.embedder
+        if embedder.name == store.text_model:
+            return False
+        ids, stored = store.catalog.embeddings(kind="text", limit=SAME_MODEL_PROBES)
+        if not len(ids):
+            return True  # nothing embedded yet: any model will do
+        if embedder.dim != stored.shape[1]:
+            same = False
+        else:
+            records = store.catalog.get(ids)
+            texts = [document_text(records[int(i)].caption or "", records[int(i)].labels) for i in ids]
+            same = bool(np.min(np.sum(embedder.embed(texts) * stored, axis=1)) >= SAME_MODEL_COSINE)
+        if not same:
+            raise ModelMismatch(
+                f"the index at {store.folder} was built with the text model {store.text_model!r}; "
+                f"{embedder.name!r} embeds differently, so scores would be meaningless. Use the index's model "
+                f"(leave out --text-model and {ENV['text_model']}), or a new --index folder."
+            )
+        return True

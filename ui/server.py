@@ -15,10 +15,12 @@ import os
 import threading
 
 import gradio as gr
+from glimpse.indexer.config import ENV
 from starlette.middleware import Middleware
 
 from .app import CSS, theme
 from .guard import LibraryFileGuard
+from .library import Library
 from .upload import MAX_UPLOAD
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def exposure_warnings(host: str, share: bool, auth) -> list[str]:
             "--share publishes this app at a public *.gradio.live address through Gradio's tunnel service: "
             "anyone with the link can search and browse your photos, open the originals, upload images, "
             "and index folders on this machine."
-            + ("" if auth else " Add --auth USER:PASSWORD (or GLIMPSE_AUTH) to require a login.")
+            + ("" if auth else f" Add --auth USER:PASSWORD (or {ENV['auth']}) to require a login.")
         )
     if host not in (LOOPBACK, "localhost", "::1") and not auth:
         warnings.append(
@@ -58,6 +60,7 @@ def exposure_warnings(host: str, share: bool, auth) -> list[str]:
 
 def launch(
     demo: gr.Blocks,
+    library: Library,
     host: str = LOOPBACK,
     port: int | None = DEFAULT_PORT,
     share: bool = False,
@@ -66,11 +69,10 @@ def launch(
     prevent_thread_lock: bool = False,
     quiet: bool = True,
 ):
-    """Launch an app made by `build_app`. Returns Gradio's `(app, local_url, share_url)`."""
+    """Launch `demo`, an app made by `build_app(library)`. Returns Gradio's `(app, local_url, share_url)`."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     if os.environ.pop("GRADIO_ALLOWED_PATHS", None):  # Gradio reads it when our list is empty (no roots yet)
         log.warning("GRADIO_ALLOWED_PATHS is ignored: glimpse serves the indexed library folders only")
-    library = demo.glimpse_library
     allowed = [str(root) for root in library.roots()]
 
     def add_root(root) -> None:  # a folder indexed from the app becomes servable too

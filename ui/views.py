@@ -1,54 +1,20 @@
-"""Formatting for the web app: turn search hits, catalog records and summaries into what Gradio components
-show (gallery captions, label bars, Markdown). Pure functions; nothing here touches an index or a model."""
+"""Formatting for the web app: turn hits (search results, look-alikes, library photos) and summaries into what
+Gradio components show (gallery captions, label bars, Markdown). Pure functions: no index, no model here."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.pipeline import Summary
 from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
 
 FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative to the app's root)
-
-
-@dataclass
-class Photo:
-    """One photo (or imported caption) as the app shows it."""
-
-    id: int
-    path: str  # full path of a photo, or the id of an imported caption
-    file: Path | None  # the image file, None for imported captions
-    caption: str
-    labels: list[tuple[str, float | None]]
-    date: str | None = None
-    date_source: str | None = None
-    size: tuple[int, int] | None = None
-    score: float | None = None
-    semantic: float | None = None  # the meaning part of `score` (search), or the image similarity (find similar)
-    matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words}
-
-    @classmethod
-    def from_record(cls, record: ImageRecord, hit: Hit | None = None) -> Photo:
-        return cls(
-            id=record.id,
-            path=str(record.full_path) if record.full_path else record.path,
-            file=record.full_path,
-            caption=record.caption or "",
-            labels=[(lb.name, lb.score) for lb in record.labels],
-            date=record.date,
-            date_source=record.date_source,
-            size=(record.width, record.height) if record.width and record.height else None,
-            score=hit.score if hit else None,
-            semantic=hit.semantic if hit else None,
-            matched=dict(hit.matched) if hit else {},
-        )
 
 
 # -- small pieces -------------------------------------------------------------------------------------------
@@ -74,7 +40,7 @@ def when(date: str | None, source: str | None) -> str:
     return f"{text} (EXIF)" if source == "exif" else f"{text} (file date: no EXIF date)"
 
 
-def tile_caption(photo: Photo) -> str:
+def tile_caption(photo: Hit) -> str:
     """The text under a gallery tile: the caption, then its best labels and the score, then the query's words
     found in its caption, labels or file name."""
     details = [label_text(photo.labels)] if photo.labels else []
@@ -86,7 +52,7 @@ def tile_caption(photo: Photo) -> str:
     return "\n".join(lines).strip()
 
 
-def library_caption(photo: Photo) -> str:
+def library_caption(photo: Hit) -> str:
     """The text under a tile when browsing: the caption, then the date and the best label."""
     day = ""
     if photo.date:
@@ -96,23 +62,23 @@ def library_caption(photo: Photo) -> str:
     return "\n".join([photo.caption or Path(photo.path).name, " · ".join(d for d in details if d)]).strip()
 
 
-def score_parts(photo: Photo) -> str:
+def score_parts(photo: Hit) -> str:
     """How a search score adds up, when words added to the meaning: ": 0.612 for the meaning, +0.100 for the words"."""
     if photo.semantic is None or photo.score is None or abs(photo.score - photo.semantic) < 5e-4:
         return ""
     return f": {photo.semantic:.3f} for the meaning, +{photo.score - photo.semantic:.3f} for the words"
 
 
-def photo_title(photo: Photo) -> str:
+def photo_title(photo: Hit) -> str:
     """A photo named in a sentence (Markdown): its caption and file name."""
     name = Path(photo.path).name.replace("`", "")
-    caption = photo.caption.strip()
+    caption = (photo.caption or "").strip()
     if len(caption) > 60:
         caption = caption[:57].rstrip() + "…"
     return f"“{md_escape(caption)}” (`{name}`)" if caption else f"`{name}`"
 
 
-def original_link(photo: Photo) -> str:
+def original_link(photo: Hit) -> str:
     return f"{FILE_ROUTE}{quote(str(photo.file))}" if photo.file else ""
 
 
@@ -156,7 +122,7 @@ def similar_status(of: str, shown: int) -> str:
     return f"**{shown}** {photos} like {of}, most alike first (score: image similarity, 1 = the same picture)."
 
 
-def detail_markdown(photo: Photo) -> str:
+def detail_markdown(photo: Hit) -> str:
     lines = [f"### {md_escape(photo.caption) or '(no caption)'}", ""]
     if photo.score is not None:
         lines.append(f"**Score** {photo.score:.3f}{score_parts(photo)}  ")

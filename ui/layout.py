@@ -1,0 +1,254 @@
+"""The web app's layout: each tab (and the results panel shared by two of them) built once by a function that
+returns its components by name. app.py wires events to them; handlers.py returns updates keyed by them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import gradio as gr
+from glimpse.indexer.scan import is_image_name
+from glimpse.search.duplicates import NEAR_THRESHOLD
+
+from .upload import ACCEPTED, photo_input
+
+RESULTS = 24  # default number of search results
+
+
+class Parts:
+    """Named components; `parts.all` lists them for an event's outputs."""
+
+    @property
+    def all(self) -> list:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+@dataclass
+class ResultsPanel(Parts):
+    """A gallery of photos and, beside it, the detail view of the one clicked (Search and Library tabs)."""
+
+    gallery: gr.Gallery
+    photos: gr.State  # the Hits the gallery shows, in order
+    detail: gr.Column
+    image: gr.Image
+    text: gr.Markdown
+    chosen: gr.State  # the id of the photo in the detail view
+    similar: gr.Button
+    labels: gr.Label
+
+    @property
+    def detail_parts(self) -> list:
+        return [self.detail, self.image, self.text, self.labels, self.chosen, self.similar]
+
+
+def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPanel:
+    with gr.Row():
+        gallery = gr.Gallery(
+            show_label=False, columns=columns, fit_columns=False, object_fit="cover", allow_preview=False,
+            buttons=[], elem_id=gallery_id, elem_classes="gl-tiles", scale=3,
+        )  # fmt: skip
+        photos = gr.State([])
+        with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as detail:
+            image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
+            text = gr.Markdown()
+            chosen = gr.State(None)
+            similar = gr.Button("Find similar", size="sm", elem_id=similar_id, visible=False)
+            labels = gr.Label(num_top_classes=5, label="Labels")
+    return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels)
+
+
+@dataclass
+class SearchTab(Parts):
+    query: gr.Textbox
+    k: gr.Slider
+    label: gr.Dropdown
+    folder: gr.Dropdown
+    since: gr.DateTime
+    until: gr.DateTime
+    status: gr.Markdown
+    results: ResultsPanel
+
+    @property
+    def inputs(self) -> list:
+        return [self.query, self.k, self.label, self.folder, self.since, self.until]
+
+    @property
+    def outputs(self) -> list:
+        """What a new set of results replaces: the gallery, the status, the photos, the detail view."""
+        return [self.results.gallery, self.status, self.results.photos, self.results.detail]
+
+
+def search_tab() -> SearchTab:
+    query = gr.Textbox(
+        show_label=False, autofocus=True, elem_id="query", submit_btn="Search",
+        placeholder="Describe the photo: a dog running on the beach, coffee on a wooden table… "
+        "(-word leaves a word out)",
+    )  # fmt: skip
+    with gr.Accordion("Filters and number of results", open=False):
+        with gr.Row():
+            label = gr.Dropdown(
+                label="Label", choices=[("Any label", "")], value="", allow_custom_value=True, elem_id="filter-label"
+            )
+            folder = gr.Dropdown(
+                label="Folder", choices=[("Anywhere", "")], value="", allow_custom_value=True, elem_id="filter-folder"
+            )
+        with gr.Row():
+            since = gr.DateTime(label="Taken from", include_time=False, type="string", elem_id="since")
+            until = gr.DateTime(label="Taken until", include_time=False, type="string", elem_id="until")
+            k = gr.Slider(1, 100, value=RESULTS, step=1, label="Results", elem_id="k")
+        gr.Markdown("Dates are EXIF capture dates, or the file's date for photos without one.")
+    status = gr.Markdown(elem_classes="gl-status", elem_id="search-status")
+    return SearchTab(query, k, label, folder, since, until, status, results_panel("results", "find-similar", 4))
+
+
+@dataclass
+class DescribeTab(Parts):
+    photo: gr.Image
+    caption: gr.Textbox
+    labels: gr.Label
+    similar: gr.Button
+
+
+def describe_tab(examples: Path | None) -> DescribeTab:
+    gr.Markdown(
+        f"Drop or paste a photo ({ACCEPTED}) to caption and label it, or to find the photos in your library that "
+        "look like it. Nothing is indexed."
+    )
+    with gr.Row():
+        with gr.Column():
+            photo = photo_input(label="Photo", sources=["upload", "clipboard"], height=380, elem_id="photo")
+            if samples := example_photos(examples):
+                gr.Examples(samples, inputs=[photo], label="Or try a sample", examples_per_page=8)
+        with gr.Column():
+            caption = gr.Textbox(label="Caption (BLIP)", lines=2, interactive=False, elem_id="caption")
+            labels = gr.Label(num_top_classes=3, label="Labels (ResNet-18)", elem_id="labels")
+            similar = gr.Button("Find similar photos in the library", elem_id="photo-similar")
+    return DescribeTab(photo, caption, labels, similar)
+
+
+def example_photos(folder: Path | None, limit: int = 8) -> list[list[str]]:
+    """Sample photos for the Describe tab: those of a source checkout (data/photos), none when absent."""
+    if not folder or not Path(folder).is_dir():
+        return []
+    return [[str(p)] for p in sorted(Path(folder).rglob("*")) if p.is_file() and is_image_name(p.name)][:limit]
+
+
+@dataclass
+class LibraryTab(Parts):
+    order: gr.Radio
+    label: gr.Dropdown
+    previous: gr.Button
+    number: gr.Number
+    next: gr.Button
+    info: gr.Markdown
+    results: ResultsPanel
+    plot: gr.BarPlot
+    failed_info: gr.Markdown
+    failures: gr.Dataframe
+
+    @property
+    def inputs(self) -> list:
+        return [self.number, self.order, self.label]
+
+    @property
+    def outputs(self) -> list:
+        return [self.results.gallery, self.info, self.number, self.results.photos, self.results.detail]
+
+
+def library_tab() -> LibraryTab:
+    with gr.Row():
+        order = gr.Radio([("Newest first", "date"), ("Folder and name", "path")], value="date", label="Sort")
+        label = gr.Dropdown(label="Label", choices=[("Any label", "")], value="")
+    with gr.Row(elem_classes="gl-pager"):
+        previous = gr.Button("← Previous", size="sm", scale=0, min_width=110)
+        number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
+        following = gr.Button("Next →", size="sm", scale=0, min_width=110)
+        info = gr.Markdown(elem_id="page-info")
+    results = results_panel("library", "library-similar", 6)
+    with gr.Row():
+        plot = gr.BarPlot(
+            x="label", y="photos", title="Most common labels (best guess per photo)", sort="-y", x_label_angle=-35,
+            height=320, scale=3,
+        )  # fmt: skip
+        with gr.Column(scale=2):
+            failed_info = gr.Markdown(elem_id="failed-info")
+            failures = gr.Dataframe(
+                headers=["file", "why it could not be read"], show_label=False, interactive=False, wrap=True,
+                visible=False,
+            )  # fmt: skip
+    return LibraryTab(order, label, previous, number, following, info, results, plot, failed_info, failures)
+
+
+@dataclass
+class DuplicatesTab(Parts):
+    threshold: gr.Slider
+    find: gr.Button
+    status: gr.Markdown
+    groups: gr.State  # DuplicateViews, drawn by a gr.render
+
+
+def duplicates_tab() -> DuplicatesTab:
+    gr.Markdown(
+        "Photos that are copies of each other: **exact** copies (the same bytes) and **near** copies (resized, "
+        "re-encoded, cropped, burst shots). Click a photo to see it larger."
+    )
+    with gr.Row(elem_classes="gl-actions"):
+        threshold = gr.Slider(
+            0.0, 1.0, value=NEAR_THRESHOLD, step=0.01, label="Near-copy threshold", elem_id="threshold",
+            info="How alike two photos' image features must be for a crop or a burst shot to count as a copy; "
+            "lower finds more. Resized and re-encoded copies are found at any setting.", scale=3,
+        )  # fmt: skip
+        find = gr.Button("Find duplicates", variant="primary", scale=0, min_width=180)
+    status = gr.Markdown(elem_id="duplicates-status")
+    groups = gr.State([])
+
+    @gr.render(inputs=[groups])
+    def show_groups(shown_groups):
+        for number, view in enumerate(shown_groups, 1):
+            gr.Markdown(view.title, elem_classes="gl-group", key=f"group-title-{number}")
+            gr.Gallery(
+                view.tiles, show_label=False, columns=6, fit_columns=False, object_fit="cover", allow_preview=True,
+                buttons=[], elem_classes="gl-tiles gl-duplicates", key=f"group-{number}",
+            )  # fmt: skip
+
+    return DuplicatesTab(threshold, find, status, groups)
+
+
+@dataclass
+class IndexTab(Parts):
+    folder: gr.Dropdown
+    start: gr.Button
+    result: gr.Markdown
+
+
+def index_tab(index_dir: Path, roots: list[str]) -> IndexTab:
+    gr.Markdown(
+        f"Index or re-index a folder on the machine running glimpse, into `{str(index_dir).replace('`', '')}`. "
+        "Only new and changed photos go through the models; on a CPU that is about one photo a second."
+    )
+    folder = gr.Dropdown(
+        label="Folder", choices=roots, value=roots[0] if roots else None, allow_custom_value=True,
+        elem_id="index-folder", info="A folder indexed before, or type the path of a new one.",
+    )  # fmt: skip
+    with gr.Row():
+        start = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
+    result = gr.Markdown(elem_id="index-result")
+    return IndexTab(folder, start, result)
+
+
+@dataclass
+class SimilarApi(Parts):
+    """Hidden inputs and output of the `similar` API (the tabs reach look-alikes through their own events)."""
+
+    photo_id: gr.Number
+    image: gr.Image
+    k: gr.Number
+    results: gr.JSON
+
+
+def similar_api() -> SimilarApi:
+    with gr.Column(visible=False):
+        return SimilarApi(
+            gr.Number(label="photo_id", precision=0), photo_input(label="image"),
+            gr.Number(value=10, precision=0, label="k"), gr.JSON(label="results"),
+        )  # fmt: skip
