@@ -16,7 +16,7 @@ from tests.model_factory import build_blip, build_resnet18, minilm_path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data" / "photos"
-EVAL = REPO.parent / "shared" / "eval"
+EVAL = REPO / "data" / "eval"  # a copy of shared/eval: the suite runs from a clone alone
 
 # Set before any library is imported by a test: no hub look-ups, no analytics.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -85,22 +85,49 @@ def resnet_weights(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def tiny_models_env(monkeypatch, tiny_blip, resnet_weights):
-    """Point glimpse at the tiny local models through the same environment variables users set."""
+    """Point glimpse at the tiny local models through the same environment variables users set; the text model
+    is the DemoEmbedder (GLIMPSE_TEXT_MODEL=demo-embedder, known to the models' factory in these tests only)."""
+    import glimpse.indexer.models as models
+
+    real = models.TextEmbedder
+
+    def text_embedder(model, *args, **kwargs):
+        return DemoEmbedder() if model == DemoEmbedder.name else real(model, *args, **kwargs)
+
+    monkeypatch.setattr(models, "TextEmbedder", text_embedder)
     monkeypatch.setenv("GLIMPSE_CAPTION_MODEL", str(tiny_blip))
     monkeypatch.setenv("GLIMPSE_CLASSIFIER_WEIGHTS", str(resnet_weights))
+    monkeypatch.setenv("GLIMPSE_TEXT_MODEL", DemoEmbedder.name)
+
+
+@pytest.fixture
+def minilm_models_env(tiny_models_env, monkeypatch):
+    """The tiny BLIP and ResNet with the real all-MiniLM-L6-v2, for tests about meaning (mark them slow)."""
     monkeypatch.setenv("GLIMPSE_TEXT_MODEL", str(minilm_path()))
 
 
-@pytest.fixture(scope="session")
-def tiny_models(tiny_blip, resnet_weights):
-    """Loaded once per session, for tests that call the library directly."""
-    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier, TextEmbedder
+def _tiny(tiny_blip, resnet_weights, embedder):
+    from glimpse.indexer.models import BlipCaptioner, Models, ResNetClassifier
 
     return Models(
         BlipCaptioner(str(tiny_blip), precision="fp32", max_new_tokens=8),
         ResNetClassifier(str(resnet_weights), precision="fp32"),
-        TextEmbedder(),
+        embedder,
     ).load()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tiny_blip, resnet_weights):
+    """Tiny BLIP and ResNet with the DemoEmbedder, loaded once per session, for tests that call the library."""
+    return _tiny(tiny_blip, resnet_weights, DemoEmbedder())
+
+
+@pytest.fixture(scope="session")
+def minilm_models(tiny_blip, resnet_weights):
+    """Tiny BLIP and ResNet with the real all-MiniLM-L6-v2, for tests about meaning (mark them slow)."""
+    from glimpse.indexer.models import TextEmbedder
+
+    return _tiny(tiny_blip, resnet_weights, TextEmbedder())
 
 
 @pytest.fixture

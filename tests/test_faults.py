@@ -45,17 +45,23 @@ def test_search_while_indexing(tmp_path, tiny_models):
     index = tmp_path / "idx"
     IndexStore.open_or_create(index, tiny_models.ids(), tiny_models.embedder.dim).close()
     pid = run_in_child(lib, index, tiny_models, batch_size=2, progress_file=tmp_path / "progress")
-    errors, seen = [], set()
+    errors, seen, status, searches = [], set(), None, 0
+    deadline = time.monotonic() + 180
     try:
         with IndexStore.open(index) as store:
             searcher = Searcher(store, tiny_models.embedder)
-            for i in range(1000):
+            while (status is None or searches < 1000) and time.monotonic() < deadline:  # until the indexer ends
                 try:
-                    seen.add(len(searcher.search(f"img {i % 40:03}", k=5, min_score=None).hits))
+                    seen.add(len(searcher.search(f"img {searches % 40:03}", k=5, min_score=None).hits))
                 except Exception as e:  # noqa: BLE001 - any error at all is the failure being tested
                     errors.append(repr(e))
+                searches += 1
+                if status is None:
+                    done, code = os.waitpid(pid, os.WNOHANG)
+                    status = code if done == pid else None
     finally:
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
     assert errors == []
     assert os.waitstatus_to_exitcode(status) == 0
     assert len(seen) > 1  # the searches really ran while the index grew

@@ -9,6 +9,8 @@ import torch
 from glimpse.indexer.lanes import MIN_PER_LANE, Lanes, plan, split
 from glimpse.indexer.types import Label
 
+from tests.conftest import DemoEmbedder
+
 
 def test_split_gives_contiguous_near_equal_shares():
     items = list(range(19))
@@ -80,19 +82,6 @@ class _SizeClassifier:
         return labels, np.stack([np.full(512, im.width, np.float32) for im in images]).reshape(len(images), 512)
 
 
-class _HashEmbedder:
-    name = "hash-embedder"
-    dim = 16
-
-    def load(self):
-        return self
-
-    def embed(self, texts):
-        rng = [np.random.default_rng(abs(hash(t)) % (1 << 32)) for t in texts]
-        v = np.stack([r.standard_normal(self.dim) for r in rng]).astype(np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
 def test_index_folder_in_two_lanes_keeps_every_result_with_its_photo(tmp_path):
     from glimpse.indexer.models import Models
     from glimpse.indexer.pipeline import index_folder
@@ -103,8 +92,8 @@ def test_index_folder_in_two_lanes_keeps_every_result_with_its_photo(tmp_path):
     library.mkdir()
     for i in range(13):
         Image.new("RGB", (40 + i, 30 + 2 * i), (10 * i, 80, 160)).save(library / f"p{i:02d}.png")
-    models = Models(_SizeCaptioner(), _SizeClassifier(), _HashEmbedder())
-    with IndexStore.open_or_create(tmp_path / "index", models.ids(), 16) as store:
+    models = Models(_SizeCaptioner(), _SizeClassifier(), DemoEmbedder())
+    with IndexStore.open_or_create(tmp_path / "index", models.ids(), models.embedder.dim) as store:
         summary = index_folder(library, store, models, batch_size=12, lanes=2)
         assert summary.added == 13 and summary.failed == []
         records = store.catalog.records()
@@ -120,8 +109,8 @@ def test_the_fakes_have_every_member_of_the_model_protocols():
     from tests.conftest import DATA
     from tests.scripted_models import scripted_models
 
-    scripted = scripted_models(DATA, _HashEmbedder())
+    scripted = scripted_models(DATA, DemoEmbedder())
     for captioner, classifier in [(_SizeCaptioner(), _SizeClassifier()), (scripted.captioner, scripted.classifier)]:
         assert isinstance(captioner, Captioner) and isinstance(classifier, Classifier)
         assert not isinstance(classifier, Captioner)  # no device, no caption
-    assert isinstance(_HashEmbedder(), Embedder) and not isinstance(_HashEmbedder(), Classifier)
+    assert isinstance(DemoEmbedder(), Embedder) and not isinstance(DemoEmbedder(), Classifier)

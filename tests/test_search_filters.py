@@ -14,8 +14,6 @@ from glimpse.search.filters import split_exclusions
 from tests.conftest import DATA
 from tests.ui_helpers import make_index
 
-pytestmark = pytest.mark.slow
-
 DOGS = [f"a dog {what}" for what in ("sitting on a sofa", "sleeping on a bed", "lying on a rug", "on a chair")]
 CATS = [f"a cat {what}" for what in ("sitting on a sofa", "sleeping on a bed", "lying on a rug", "on a chair")]
 IMPORTS = [{"id": f"dogs/{i}.jpg", "caption": c, "labels": ["dog"]} for i, c in enumerate(DOGS)] + [

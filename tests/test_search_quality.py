@@ -1,4 +1,5 @@
-"""Search quality on shared/eval with the real MiniLM, through `glimpse import` and `glimpse eval`."""
+"""Search quality on the development eval set (data/eval, a copy of shared/eval) with the real MiniLM, through
+`glimpse import` and `glimpse eval`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from tests.conftest import EVAL
 
-pytestmark = pytest.mark.skipif(not (EVAL / "corpus.jsonl").exists(), reason="needs ../shared/eval")
+pytestmark = pytest.mark.slow  # the real MiniLM
 
 
 @pytest.fixture(scope="module")

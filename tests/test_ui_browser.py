@@ -37,7 +37,7 @@ TIMEOUT = 60_000  # ms; the first search loads MiniLM
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, tiny_models):
+def app(tmp_path_factory, minilm_models):
     """(url, models) of a running app over a copy of data/photos."""
     from glimpse.ui.app import build_app
     from glimpse.ui.library import Library
@@ -49,7 +49,7 @@ def app(tmp_path_factory, tiny_models):
     shutil.copytree(DATA, library)
     with Image.open(library / "pets" / "chelsea.jpg") as im:  # a resized copy, for Find similar and Duplicates
         im.resize((im.width // 2, im.height // 2)).save(library / "pets" / "chelsea-small.jpg", quality=90)
-    models = scripted_models(library, tiny_models.embedder)
+    models = scripted_models(library, minilm_models.embedder)  # the search itself is the real MiniLM
     index = make_index(root / "index", library, models, imports=[])
     app_library = Library(index, models, batch_size=1)
     demo = build_app(app_library, thumbs_dir=root / "thumbs")
