@@ -2,7 +2,7 @@
 
 The app runs with scripted captions and labels for the sample photos (tests/scripted_models.py) and the real
 MiniLM, so what the browser shows is meaningful and the screenshots double as documentation. They are saved
-in screenshots-tmp/; with GLIMPSE_UPDATE_SCREENSHOTS=1 they also replace docs/screenshots/. Every request the
+in screenshots-tmp/; with GLIMPSE_REFRESH_SCREENSHOTS=1 they also replace docs/screenshots/. Every request the
 page makes must go to the app on 127.0.0.1: anything else is blocked and fails the test.
 """
 
@@ -95,7 +95,7 @@ def screenshot(page, name: str, settle_ms: int = 400) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.wait_for_timeout(settle_ms)  # let transitions settle
     page.screenshot(path=str(SHOTS / name), full_page=True)
-    if os.environ.get("GLIMPSE_UPDATE_SCREENSHOTS") == "1":
+    if os.environ.get("GLIMPSE_REFRESH_SCREENSHOTS") == "1":
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(SHOTS / name, DOCS_SHOTS / name)
 
