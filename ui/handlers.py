@@ -129,9 +129,10 @@ class Handlers:
     ) -> list[dict]:
         """Photos matching a plain-language query, best first. Each result has `id` (for /similar), `file` (the
         photo's full path, or the id of an imported caption), `caption`, `labels` (name and probability),
-        `score`, `date` and `date_source` ("exif", or "file" for the file's date), and `matched` (the query words
-        found in its caption, labels or file name). Optional filters: a label, a folder, a capture-date range
-        (YYYY-MM-DD); `-word` in the query leaves a word out."""
+        `score`, `date` and `date_source` ("exif", or "file" for the file's date), `matched` (the query words
+        found in its caption, labels or file name), and `offline` (true when its folder could not be read at the
+        last index run: the photo is kept, but its file may not open now). Optional filters: a label, a folder,
+        a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]
@@ -286,7 +287,7 @@ class Handlers:
         if not folder or not str(folder).strip():
             raise gr.Error("Choose or type a folder to index.", print_exception=False)
         folder = Path(str(folder).strip()).expanduser()
-        if not folder.is_dir():
+        if not folder.is_dir() and folder.resolve() not in self.library.roots():  # a known one may be offline
             raise gr.Error(f"{folder} is not a folder on the machine running glimpse.", print_exception=False)
         progress(0, desc="loading models")
         summary = self.library.index(folder, progress=GradioProgress(progress))
@@ -298,4 +299,5 @@ def api_result(hit: Hit) -> dict:
     to download, and these are results, not downloads."""
     d = hit.as_dict()
     d["file"] = d.pop("path")
-    return {key: d[key] for key in ("id", "file", "caption", "labels", "score", "date", "date_source", "matched")}
+    keys = ("id", "file", "caption", "labels", "score", "date", "date_source", "matched", "offline")
+    return {key: d[key] for key in keys}
