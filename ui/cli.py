@@ -332,9 +332,13 @@ def duplicates(index_dir, threshold, as_json):
     if not groups:
         click.echo("No duplicates found.")
     for n, group in enumerate(groups, 1):
-        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos)")
+        mixed = group.kind != "exact" and group.exact
+        also = f"; exact copies among them: {', '.join(str(len(s)) for s in group.exact)}" if mixed else ""
+        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos{also})")
+        same = {path: number for number, paths in enumerate(group.exact_paths(), 1) for path in paths}
         for path in group.paths:
-            click.echo(f"    {path}")
+            mark = f"  [exact copy, same bytes as the others marked {same[path]}]" if mixed and path in same else ""
+            click.echo(f"    {path}{mark}")
 
 
 # -- serve --------------------------------------------------------------------------------------------------

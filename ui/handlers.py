@@ -202,21 +202,25 @@ class Handlers:
         out = []
         for number, group in enumerate(shown, 1):
             hits = [hit_for(records[i]) for i in group.ids[:DUPLICATE_TILES] if i in records]
-            tiles = [self.tile(h, views.duplicate_caption(h.path, h.size)) for h in hits]
-            out.append(DuplicateView(views.duplicate_title(number, group.kind, len(group.ids), len(tiles)), tiles))
+            same = {} if group.kind == "exact" else {i: n for n, ids in enumerate(group.exact, 1) for i in ids}
+            tiles = [self.tile(h, views.duplicate_caption(h.path, h.size, same.get(h.id))) for h in hits]
+            title = views.duplicate_title(number, group.kind, len(group.ids), len(tiles), [len(e) for e in group.exact])
+            out.append(DuplicateView(title, tiles))
         status = views.duplicates_status(len(groups), len(shown), sum(len(g.ids) for g in groups), threshold)
         return status, out
 
     @readable
     def duplicates_api(self, threshold: float = NEAR_THRESHOLD) -> list[dict]:
         """Groups of copies in the index, exact copies first: `kind` ("exact": the same bytes; "near": resized,
-        re-encoded, cropped, burst shots), and the `ids` and `paths` of the photos in the group. `threshold`
+        re-encoded, cropped, burst shots), the `ids` and `paths` of the photos in the group, and `exact`: which of
+        them are byte-identical (a list of {"ids", "paths"} sets; in a "near" group, the exact copies among the
+        near ones). Bytes are compared as they are now, not as they were when indexed. `threshold`
         (0 to 1, default 0.85) is the image-feature similarity from which crops and bursts count as near copies:
         lower finds more."""
         if not 0.0 <= float(threshold) <= 1.0:
             raise gr.Error(f"threshold must be between 0 and 1, not {threshold}", print_exception=False)
         groups = self.library.duplicates(float(threshold))
-        return [{"kind": g.kind, "ids": g.ids, "paths": g.paths} for g in groups]
+        return [g.as_dict() for g in groups]
 
     # -- describe ---------------------------------------------------------------------------------------
     @readable

@@ -197,16 +197,24 @@ class DuplicateView:
     tiles: list[tuple[str, str]]
 
 
-def duplicate_title(number: int, kind: str, total: int, shown: int) -> str:
+def duplicate_title(number: int, kind: str, total: int, shown: int, exact: Sequence[int] = ()) -> str:
+    """A group's heading; `exact`: the sizes of its sets of byte-identical photos (for a near group)."""
     what = "Exact copies (the same bytes)" if kind == "exact" else "Near copies (resized, re-encoded, cropped, bursts)"
     more = f", the first {shown} shown" if shown < total else ""
-    return f"**Group {number}** · {what} · {total} photos{more}"
+    among = ""
+    if kind != "exact" and exact:
+        among = " · among them exact copies (the same bytes): " + ", ".join(f"{n} photos" for n in exact)
+    return f"**Group {number}** · {what} · {total} photos{more}{among}"
 
 
-def duplicate_caption(path: str, size: tuple[int, int] | None) -> str:
-    """The text under a copy's tile: its file name, size and folder, so you can tell which to keep."""
+def duplicate_caption(path: str, size: tuple[int, int] | None, exact: int | None = None) -> str:
+    """The text under a copy's tile: its file name, size and folder, so you can tell which to keep; in a near
+    group, `exact` numbers the set of byte-identical photos it belongs to."""
     name, folder = Path(path).name, str(Path(path).parent)
-    return "\n".join([f"{name} · {size[0]} × {size[1]} px" if size else name, folder])
+    lines = [f"{name} · {size[0]} × {size[1]} px" if size else name, folder]
+    if exact is not None:
+        lines.append(f"exact copy {exact} (the same bytes as the other exact copy {exact})")
+    return "\n".join(lines)
 
 
 def duplicates_status(groups: int, shown: int, photos: int, threshold: float) -> str:
