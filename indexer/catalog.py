@@ -106,6 +106,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         END;
         """,
     ),
+    (
+        "offline",
+        """
+        -- why a photo could not be seen at the last index run (its folder could not be listed, its library
+        -- folder was missing or empty); NULL when it was there. Offline photos are kept, not swept.
+        ALTER TABLE images ADD COLUMN offline TEXT;
+        """,
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # The two kinds of vectors: caption text (MiniLM) and image (ResNet-18 features). Column and generation key each.
@@ -126,7 +134,7 @@ _FROM = "FROM images JOIN roots ON roots.id = images.root_id"
 _COLUMNS = (
     "images.id, roots.path AS root, images.path, images.name, images.size, images.mtime_ns, images.hash, "
     "images.width, images.height, images.taken_at, images.caption, images.labels, images.status, images.error, "
-    f"{PHOTO_DATE} AS date, {DATE_SOURCE} AS date_source"
+    f"images.offline, {PHOTO_DATE} AS date, {DATE_SOURCE} AS date_source"
 )
 _ORDER = {"path": "roots.path, images.path", "date": f"{PHOTO_DATE} DESC, images.path"}  # date: newest first
 _CHUNK = 500  # ids bound per statement
@@ -274,14 +282,15 @@ class Catalog:
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.conn.execute(
-            "SELECT id, path, size, mtime_ns, hash, status FROM images WHERE root_id = ?", (root_id,)
+            "SELECT id, path, size, mtime_ns, hash, status, offline FROM images WHERE root_id = ?", (root_id,)
         )
         return {r["path"]: FileState(**dict(r)) for r in rows}
 
     def find_by_hash(self, digest: str) -> FileState | None:
         """An indexed (status ok) row with this content hash, if any."""
         row = self.conn.execute(
-            "SELECT id, path, size, mtime_ns, hash, status FROM images WHERE hash = ? AND status = 'ok' LIMIT 1",
+            "SELECT id, path, size, mtime_ns, hash, status, offline FROM images WHERE hash = ? AND status = 'ok' "
+            "LIMIT 1",
             (digest,),
         ).fetchone()
         return FileState(**dict(row)) if row else None
@@ -382,6 +391,11 @@ class Catalog:
     def failures(self) -> list[ImageRecord]:
         return self.records(status="failed")
 
+    def offline(self) -> list[ImageRecord]:
+        """Photos (indexed or failed) that could not be seen at the last index run, by path."""
+        sql = f"SELECT {_COLUMNS} {_FROM} WHERE images.offline IS NOT NULL ORDER BY {_ORDER['path']}"
+        return [_record(r) for r in self.conn.execute(sql)]
+
     # -- writing (call inside transaction()) ----------------------------------------------------------
     def insert(self, root_id: int, item: NewImage) -> int:
         """Write one row. Columns without a value are left out (so NULL): a catalog at an older schema step,
@@ -406,6 +420,12 @@ class Catalog:
             "UPDATE images SET path = ?, name = ?, size = ?, mtime_ns = ? WHERE id = ?",
             (path, name, size, mtime_ns, image_id),
         )
+
+    def set_offline(self, ids: Iterable[int], reason: str | None) -> None:
+        """Mark photos as out of sight for `reason` (their folder could not be read), or back in sight (None)."""
+        for chunk in _chunks(ids):
+            sql = f"UPDATE images SET offline = ? WHERE id IN ({','.join('?' * len(chunk))})"
+            self.conn.execute(sql, (reason, *chunk))
 
     def touch(self, image_id: int, size: int, mtime_ns: int) -> None:
         """Same content, new timestamp (e.g. `touch` or a copy that kept the bytes)."""

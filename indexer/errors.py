@@ -59,6 +59,19 @@ class StorageError(IndexProblem):
     """The index could not be written (disk full, read-only folder). What was committed before stays readable."""
 
 
+class LibraryOffline(GlimpseError):
+    """A library folder that the index holds photos under is missing, empty or could not be listed (an unplugged
+    drive, an unmounted share). Its photos are kept (marked offline) instead of being swept; `prune` removes them."""
+
+    def __init__(self, root: str, reason: str, photos: int):
+        self.root, self.reason, self.photos = root, reason, photos
+        super().__init__(
+            f"{reason}, but the index holds {photos} {'photo' if photos == 1 else 'photos'} under it. "
+            f"Nothing was removed: they are kept and marked offline. Is the drive or share connected? "
+            f"If they are gone for good, run `glimpse index {root} --prune` to remove them from the index."
+        )
+
+
 class NotInIndex(GlimpseError):
     """The photo asked about is not in the index (or has no image embedding yet)."""
 

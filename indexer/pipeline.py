@@ -8,7 +8,12 @@ could run on another engine. `index_folder` wires them together for one library 
 - a byte-identical copy of an indexed file reuses its results instead of running the models;
 - new and changed files go through the models in batches; every batch is one SQLite transaction, so an
   interrupted run loses at most one batch and resumes where it stopped;
-- files that vanished are removed.
+- files that vanished are removed; photos that are only out of sight (their folder could not be listed, their
+  library folder is missing or empty: an unplugged drive, an unmounted share) are kept and marked offline, and
+  come back as they were when they reappear (`prune` removes them instead).
+
+A file whose bytes change while its size and mtime stay the same is not noticed (as in rclip); `verify` re-hashes
+every file to find those.
 """
 
 from __future__ import annotations
@@ -28,11 +33,11 @@ import numpy as np
 from .catalog import FileState, NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
-from .errors import UnreadableImage
+from .errors import LibraryOffline, UnreadableImage
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
-from .scan import FileEntry, scan
+from .scan import FileEntry, ScanProblem, scan
 from .store import IndexStore
 from .types import Label
 
@@ -62,16 +67,25 @@ class Summary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), this run's new failures
     seconds: float = 0.0
     processed: int = 0  # images that went through the models
+    offline_folders: list[tuple[str, int]] = field(default_factory=list)  # (reason, photos) kept though not seen
+    verified: int = 0  # unchanged-looking files whose bytes were hashed again (`verify`)
 
     @property
     def rate(self) -> float:
         return self.processed / self.seconds if self.seconds else 0.0
+
+    @property
+    def offline(self) -> int:
+        """Photos kept, marked offline, because their folder could not be read."""
+        return sum(n for _, n in self.offline_folders)
 
     def as_dict(self) -> dict:
         return {
             "added": self.added, "updated": self.updated, "moved": self.moved, "removed": self.removed,
             "unchanged": self.unchanged, "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "seconds": round(self.seconds, 3), "images_per_second": round(self.rate, 3),
+            "offline": self.offline, "offline_folders": [{"reason": r, "photos": n} for r, n in self.offline_folders],
+            "verified": self.verified,
         }  # fmt: skip
 
 
@@ -179,22 +193,29 @@ def index_folder(
     workers: int = 2,
     progress: Progress | None = None,
     lanes: int | None = None,
+    prune: bool = False,
+    verify: bool = False,
 ) -> Summary:
     """Bring the index up to date with the folder `root`. Takes the index's writer lock for the whole run.
 
     `workers` threads decode and preprocess the next batch while the models work on this one; each batch is
     split across `lanes` inference threads (default: see `lanes.plan`) and committed as one transaction.
+
+    Photos under a folder that could not be listed are kept and marked offline. When `root` itself is missing,
+    empty or unreadable while the index holds photos under it, they are marked offline and LibraryOffline is
+    raised. `prune` removes such photos instead. `verify` re-hashes files whose size and mtime did not change and
+    re-processes those whose bytes did.
     """
     progress = progress or Progress()
     started = time.perf_counter()
     root = Path(root).expanduser().resolve()
-    if not root.is_dir():
+    if not root.is_dir() and store.catalog.root_id(str(root)) is None:
         raise NotADirectoryError(f"{root} is not a folder")
     summary = Summary()
     with store.writer_lock():
         catalog = store.catalog
         root_id = catalog.root_id(str(root), create=True)
-        plan = _plan(root, store, root_id, summary)
+        plan = _plan(root, store, root_id, summary, prune=prune, verify=verify)
         summary.unchanged = plan.unchanged
         progress.start(len(plan.work))
         try:
@@ -226,27 +247,63 @@ def index_folder(
     return summary
 
 
-def _plan(root: Path, store: IndexStore, root_id: int, summary: Summary) -> Plan:
-    """Compare the folder with the catalog; apply moves, copies, touches and removals right away."""
+def _plan(
+    root: Path, store: IndexStore, root_id: int, summary: Summary, prune: bool = False, verify: bool = False
+) -> Plan:
+    """Compare the folder with the catalog; apply moves, copies, touches, removals and offline marks right away."""
     catalog = store.catalog
     known = catalog.file_states(root_id)
     seen: set[str] = set()
     new: list[FileEntry] = []
     changed: list[tuple[FileEntry, FileState]] = []
+    recheck: list[tuple[FileEntry, FileState]] = []  # unchanged-looking files to hash again (`verify`)
     plan = Plan()
-    for entry in scan(root, exclude=(store.folder,)):
+    problems: list[ScanProblem] = []
+    entries = list(scan(root, exclude=(store.folder,), problems=problems)) if root.is_dir() else []
+    for entry in entries:
         seen.add(entry.rel)
         state = known.get(entry.rel)
         if state is None:
             new.append(entry)
         elif state.size == entry.size and state.mtime_ns == entry.mtime_ns:
-            plan.unchanged += 1
+            if verify:
+                recheck.append((entry, state))
+            else:
+                plan.unchanged += 1
         else:
             changed.append((entry, state))
-    vanished = {s.hash: s for rel, s in known.items() if rel not in seen and s.status == "ok" and s.hash}
-    gone = {s.id for rel, s in known.items() if rel not in seen}
+    unseen = {rel: s for rel, s in known.items() if rel not in seen}
+    hidden = _hidden_folders(root, problems, bool(entries or problems or not unseen))
+    offline: dict[str, list[int]] = {}  # reason -> ids of photos kept though out of sight
+    for rel, state in unseen.items():
+        reason = next((why for folder, why in hidden if folder == "." or rel.startswith(folder + "/")), None)
+        if reason is not None and not prune:
+            offline.setdefault(reason, []).append(state.id)
+    kept = {i for ids in offline.values() for i in ids}
+    vanished = {s.hash: s for s in unseen.values() if s.id not in kept and s.status == "ok" and s.hash}
+    gone = {s.id for s in unseen.values() if s.id not in kept}
+    back = [s.id for rel, s in known.items() if rel in seen and s.offline is not None]
 
     with catalog.transaction():
+        catalog.set_offline(back, None)
+        for reason, ids in offline.items():
+            catalog.set_offline(ids, reason)
+            summary.offline_folders.append((reason, len(ids)))
+    whole = next((why for folder, why in hidden if folder == "."), None)
+    if whole is not None and not prune:
+        raise LibraryOffline(str(root), whole, len(kept))
+
+    with catalog.transaction():
+        for entry, state in recheck:
+            digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
+            summary.verified += 1
+            if digest is None:
+                continue
+            if digest == state.hash:
+                plan.unchanged += 1
+            else:
+                log.info("%s changed though its size and mtime did not: processing it again", entry.rel)
+                plan.work.append(WorkItem(entry, digest, replaces=state.id))
         for entry, state in changed:
             digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
             if digest is None:
@@ -276,6 +333,22 @@ def _plan(root: Path, store: IndexStore, root_id: int, summary: Summary) -> Plan
         catalog.delete(gone)
         summary.removed = len(gone)
     return plan
+
+
+def _hidden_folders(root: Path, problems: Sequence[ScanProblem], looked: bool) -> list[tuple[str, str]]:
+    """(relative folder, reason) for each folder whose photos are out of sight: "." when it is the whole library
+    folder (missing, unreadable, or empty while `looked` is False: nothing found, though photos are expected)."""
+    if not root.is_dir():
+        return [(".", f"library folder {root} is missing")]
+    if not looked:
+        return [(".", f"library folder {root} is empty (not mounted?)")]
+    hidden = []
+    for problem in problems:
+        if problem.folder and (problem.rel == "." or problem.path.is_relative_to(root)):
+            why = problem.reason.removeprefix("could not read folder: ")
+            where = "library folder" if problem.rel == "." else "folder"
+            hidden.append((problem.rel, f"could not read {where} {problem.path}: {why}"))
+    return hidden
 
 
 def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, replaces: int | None = None):

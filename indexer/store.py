@@ -105,11 +105,12 @@ class IndexStore:
 
     def stats(self) -> dict:
         catalog = self.catalog
-        failures = catalog.failures()
+        failures, offline = catalog.failures(), catalog.offline()
         return {
             "index": str(self.folder),
             "indexed": catalog.count(),
             "failed": len(failures),
+            "offline": len(offline),  # photos kept though their folder could not be read at the last index run
             "vectors": len(self.vectors()),
             "image_vectors": len(self.vectors("image")),
             "size_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
@@ -118,6 +119,7 @@ class IndexStore:
             "embedding_dim": self.dim,
             "schema_version": self.manifest.get("schema_version"),
             "failures": [{"path": str(f.full_path or f.path), "reason": f.error} for f in failures],
+            "offline_photos": [{"path": str(r.full_path or r.path), "reason": r.offline} for r in offline],
         }
 
     # -- the one writer ---------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ class ImageRecord:
     error: str | None
     date: str | None = None  # the date the photo is filed under: `taken_at`, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
+    offline: str | None = None  # why the file could not be seen at the last index run; None when it was there
 
     @property
     def is_import(self) -> bool:
@@ -82,6 +83,7 @@ class FileState:
     mtime_ns: int | None
     hash: str | None
     status: str
+    offline: str | None = None  # see ImageRecord.offline
 
 
 @dataclass

@@ -9,16 +9,25 @@ Two photos are near copies when
 - `features` is the cosine of their ResNet-18 features *centred* on the library's mean feature (the raw
   features are all positive after the final ReLU, so raw cosines between unrelated photos are high too).
 
-Pairs are joined transitively into groups. The thresholds were chosen on a generated set of real photos with
-resized, re-encoded, cropped and burst-like copies (benchmarks/duplicates.py): see README.
+Pairs are joined transitively into groups; a group that also holds a resized copy is "near", and lists which of
+its members are byte-identical (`exact`). Exact copies are judged by the files' bytes now, not by the hashes
+stored at indexing: a file whose bytes changed under the same size and mtime (which indexing does not notice
+without `--verify`) is hashed again here, so two different files are never called exact copies.
+
+The thresholds were chosen on a generated set of real photos with resized, re-encoded, cropped and burst-like
+copies (benchmarks/duplicates.py): see README.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from glimpse.indexer.pipeline import file_hash
 from glimpse.indexer.store import IndexStore
+
+log = logging.getLogger(__name__)
 
 NEAR_THRESHOLD = 0.85  # centred ResNet-feature cosine (adjustable: `glimpse duplicates --threshold`)
 LAYOUT_THRESHOLD = 0.8  # layout cosine that alone makes a near copy
@@ -28,12 +37,20 @@ NEIGHBOURS = 10  # candidates examined per photo and per embedding
 
 @dataclass
 class DuplicateGroup:
-    kind: str  # "exact" (identical bytes) or "near"
+    kind: str  # "exact" (all members have identical bytes) or "near"
     ids: list[int]
     paths: list[str] = field(default_factory=list)
+    exact: list[list[int]] = field(default_factory=list)  # sets of members with identical bytes (ids, in order)
+
+    def exact_paths(self) -> list[list[str]]:
+        path = dict(zip(self.ids, self.paths, strict=True))
+        return [[path[i] for i in same] for same in self.exact]
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "paths": self.paths}
+        """`exact`: which members are byte-identical, as {"ids", "paths"} sets (the whole group when kind is
+        "exact")."""
+        exact = [{"ids": ids, "paths": paths} for ids, paths in zip(self.exact, self.exact_paths(), strict=True)]
+        return {"kind": self.kind, "ids": self.ids, "paths": self.paths, "exact": exact}
 
 
 class _UnionFind:
@@ -81,14 +98,29 @@ def near_pairs(ids: np.ndarray, features: np.ndarray, layouts: np.ndarray, thres
     return pairs
 
 
+def current_hashes(store: IndexStore) -> dict[int, str]:
+    """id -> content hash for the photos that share a stored hash with another, each hashed again when its file
+    can be read (the stored hash otherwise, for an offline photo, say)."""
+    hashes: dict[int, str] = {}
+    for digest, ids in store.catalog.hash_groups():
+        records = store.catalog.get(ids)
+        for i in ids:
+            path = records[i].full_path if i in records else None
+            try:
+                hashes[i] = file_hash(path) if path is not None else digest
+            except OSError as e:
+                log.info("cannot hash %s again (%s): using its stored hash", path, e.strerror or e)
+                hashes[i] = digest
+    return hashes
+
+
 def find_duplicates(store: IndexStore, threshold: float = NEAR_THRESHOLD) -> list[DuplicateGroup]:
     catalog = store.catalog
     groups = _UnionFind()
-    hashes: dict[int, str] = {}
-    for digest, ids in catalog.hash_groups():
-        for i in ids:
-            hashes[i] = digest
-            groups.union(i, ids[0])
+    hashes = current_hashes(store)
+    first_with: dict[str, int] = {}
+    for i, digest in hashes.items():
+        groups.union(i, first_with.setdefault(digest, i))
     feature_ids, features = catalog.embeddings(kind="image")
     layout_ids, layouts = catalog.embeddings(kind="layout")
     common, fi, li = np.intersect1d(feature_ids, layout_ids, assume_unique=True, return_indices=True)
@@ -104,6 +136,11 @@ def find_duplicates(store: IndexStore, threshold: float = NEAR_THRESHOLD) -> lis
             continue
         paths = {i: str(records[i].full_path or records[i].path) for i in group}
         group = sorted(group, key=paths.get)
-        exact = hashes.get(group[0]) is not None and len({hashes.get(i) for i in group}) == 1
-        out.append(DuplicateGroup("exact" if exact else "near", group, [paths[i] for i in group]))
+        same: dict[str, list[int]] = {}
+        for i in group:
+            if i in hashes:
+                same.setdefault(hashes[i], []).append(i)
+        exact = [ids for ids in same.values() if len(ids) > 1]
+        kind = "exact" if len(exact) == 1 and len(exact[0]) == len(group) else "near"
+        out.append(DuplicateGroup(kind, group, [paths[i] for i in group], exact))
     return sorted(out, key=lambda g: (g.kind != "exact", -len(g.ids), g.paths))

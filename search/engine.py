@@ -57,6 +57,7 @@ class Hit:
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
     file: Path | None = None  # the image file; None for imported captions
     size: tuple[int, int] | None = None  # (width, height) in pixels, when known
+    offline: bool = False  # the file could not be seen at the last index run (see ImageRecord.offline)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -174,4 +175,5 @@ def hit_for(
         date_source=record.date_source,
         file=record.full_path,
         size=(record.width, record.height) if record.width and record.height else None,
+        offline=record.offline is not None,
     )

@@ -49,8 +49,10 @@ def test_exact_copies_alone_form_an_exact_group(run_cli, tmp_path):
     shutil.copy(src / "space" / "astronaut.jpg", lib / "c.jpg")
     assert run_cli("index", lib, "--index", tmp_path / "idx")[0] == 0
     code, out, _ = run_cli("duplicates", "--index", tmp_path / "idx", "--json")
-    groups = json.loads(out)
-    assert groups == [{"kind": "exact", "paths": [str((lib / "a.jpg").resolve()), str((lib / "b.jpg").resolve())]}]
+    [group] = json.loads(out)
+    paths = [str((lib / "a.jpg").resolve()), str((lib / "b.jpg").resolve())]
+    assert group["kind"] == "exact" and group["paths"] == paths and len(group["ids"]) == 2
+    assert group["exact"] == [{"ids": group["ids"], "paths": paths}]
 
 
 @pytest.mark.parametrize("kind", ["resized", "reencoded"])

@@ -84,23 +84,42 @@ def cli(verbose: int) -> None:
 
 # -- index --------------------------------------------------------------------------------------------------
 @cli.command()
-@click.argument("photos", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("photos", type=click.Path(file_okay=False, path_type=Path))
 @_index_option
 @_model_options
 @click.option("--batch-size", type=click.IntRange(1, 256), default=DEFAULT_BATCH_SIZE, help="Images per model batch.")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, help="Decoding threads.")
+@click.option(
+    "--prune", is_flag=True,
+    help="Remove photos that can't be seen (PHOTOS missing or empty, a folder unreadable) instead of keeping them "
+    "marked offline.",
+)  # fmt: skip
+@click.option(
+    "--verify", is_flag=True, help="Re-hash every file and re-process those whose bytes changed (slow: reads all)."
+)
 @_json_option
-def index(photos, index_dir, batch_size, workers, as_json, **model_flags):
-    """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed."""
+def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **model_flags):
+    """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed.
+
+    Photos under a folder that can't be read are kept, marked offline; when PHOTOS itself is missing or empty
+    (an unplugged drive, an unmounted share) but the index holds photos there, nothing is removed and the run
+    fails, unless --prune. A file whose bytes changed under the same size and mtime is only noticed with --verify.
+    """
     with _library(index_dir, **model_flags) as library:
         library.batch_size, library.workers = batch_size, workers
-        summary = library.index(photos, progress=TqdmProgress())
+        try:
+            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify)
+        except NotADirectoryError as e:
+            raise click.BadParameter(str(e), param_hint="PHOTOS") from None
     lines = [
         f"added {summary.added}, updated {summary.updated}, moved {summary.moved}, removed {summary.removed}, "
-        f"unchanged {summary.unchanged}, failed {len(summary.failed)} "
+        f"unchanged {summary.unchanged}, failed {len(summary.failed)}, offline {summary.offline} "
         f"({summary.seconds:.1f} s, {summary.rate:.2f} images/s)"
     ]
+    if verify:
+        lines.append(f"  verified: {summary.verified} files hashed again")
     lines += [f"  failed: {path}: {reason}" for path, reason in summary.failed]
+    lines += [f"  {n} offline: {reason}" for reason, n in summary.offline_folders]
     _emit(summary.as_dict(), as_json, "\n".join(lines))
 
 
@@ -157,7 +176,8 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
         evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items())
         why = f"  [matched {evidence}]" if evidence else ""
         when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
-        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}{when}")
+        offline = "  [offline]" if hit.offline else ""
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}{when}{offline}")
         click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else "") + why)
 
 
@@ -249,7 +269,7 @@ def eval_(queries, index_dir, text_model, as_json):
 @_index_option
 @_json_option
 def stats(index_dir, as_json):
-    """Counts, models, size on disk, and the files that could not be indexed."""
+    """Counts, models, size on disk, the files that could not be indexed and the photos offline."""
     with _library(index_dir) as library:
         data = library.stats()
     if as_json:
@@ -259,11 +279,13 @@ def stats(index_dir, as_json):
         f"index:    {data['index']}",
         f"indexed:  {data['indexed']} ({data['vectors']} vectors)",
         f"failed:   {data['failed']}",
+        f"offline:  {data['offline']}",
         f"size:     {data['size_bytes'] / 1e6:.1f} MB",
         f"roots:    {', '.join(data['roots']) or '-'}",
         "models:   " + ", ".join(f"{k}={v}" for k, v in data["models"].items()),
     ]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
+    lines += [f"  offline: {f['path']}: {f['reason']}" for f in data["offline_photos"]]
     click.echo("\n".join(lines))
 
 
@@ -274,7 +296,7 @@ def _print_hits(hits, as_json: bool) -> None:
         return
     for rank, hit in enumerate(hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
-        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}")
+        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}" + ("  [offline]" if hit.offline else ""))
         click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else ""))
 
 
@@ -310,9 +332,13 @@ def duplicates(index_dir, threshold, as_json):
     if not groups:
         click.echo("No duplicates found.")
     for n, group in enumerate(groups, 1):
-        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos)")
+        mixed = group.kind != "exact" and group.exact
+        also = f"; exact copies among them: {', '.join(str(len(s)) for s in group.exact)}" if mixed else ""
+        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos{also})")
+        same = {path: number for number, paths in enumerate(group.exact_paths(), 1) for path in paths}
         for path in group.paths:
-            click.echo(f"    {path}")
+            mark = f"  [exact copy, same bytes as the others marked {same[path]}]" if mixed and path in same else ""
+            click.echo(f"    {path}{mark}")
 
 
 # -- serve --------------------------------------------------------------------------------------------------

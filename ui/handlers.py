@@ -129,9 +129,10 @@ class Handlers:
     ) -> list[dict]:
         """Photos matching a plain-language query, best first. Each result has `id` (for /similar), `file` (the
         photo's full path, or the id of an imported caption), `caption`, `labels` (name and probability),
-        `score`, `date` and `date_source` ("exif", or "file" for the file's date), and `matched` (the query words
-        found in its caption, labels or file name). Optional filters: a label, a folder, a capture-date range
-        (YYYY-MM-DD); `-word` in the query leaves a word out."""
+        `score`, `date` and `date_source` ("exif", or "file" for the file's date), `matched` (the query words
+        found in its caption, labels or file name), and `offline` (true when its folder could not be read at the
+        last index run: the photo is kept, but its file may not open now). Optional filters: a label, a folder,
+        a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]
@@ -201,21 +202,25 @@ class Handlers:
         out = []
         for number, group in enumerate(shown, 1):
             hits = [hit_for(records[i]) for i in group.ids[:DUPLICATE_TILES] if i in records]
-            tiles = [self.tile(h, views.duplicate_caption(h.path, h.size)) for h in hits]
-            out.append(DuplicateView(views.duplicate_title(number, group.kind, len(group.ids), len(tiles)), tiles))
+            same = {} if group.kind == "exact" else {i: n for n, ids in enumerate(group.exact, 1) for i in ids}
+            tiles = [self.tile(h, views.duplicate_caption(h.path, h.size, same.get(h.id))) for h in hits]
+            title = views.duplicate_title(number, group.kind, len(group.ids), len(tiles), [len(e) for e in group.exact])
+            out.append(DuplicateView(title, tiles))
         status = views.duplicates_status(len(groups), len(shown), sum(len(g.ids) for g in groups), threshold)
         return status, out
 
     @readable
     def duplicates_api(self, threshold: float = NEAR_THRESHOLD) -> list[dict]:
         """Groups of copies in the index, exact copies first: `kind` ("exact": the same bytes; "near": resized,
-        re-encoded, cropped, burst shots), and the `ids` and `paths` of the photos in the group. `threshold`
+        re-encoded, cropped, burst shots), the `ids` and `paths` of the photos in the group, and `exact`: which of
+        them are byte-identical (a list of {"ids", "paths"} sets; in a "near" group, the exact copies among the
+        near ones). Bytes are compared as they are now, not as they were when indexed. `threshold`
         (0 to 1, default 0.85) is the image-feature similarity from which crops and bursts count as near copies:
         lower finds more."""
         if not 0.0 <= float(threshold) <= 1.0:
             raise gr.Error(f"threshold must be between 0 and 1, not {threshold}", print_exception=False)
         groups = self.library.duplicates(float(threshold))
-        return [{"kind": g.kind, "ids": g.ids, "paths": g.paths} for g in groups]
+        return [g.as_dict() for g in groups]
 
     # -- describe ---------------------------------------------------------------------------------------
     @readable
@@ -286,7 +291,7 @@ class Handlers:
         if not folder or not str(folder).strip():
             raise gr.Error("Choose or type a folder to index.", print_exception=False)
         folder = Path(str(folder).strip()).expanduser()
-        if not folder.is_dir():
+        if not folder.is_dir() and folder.resolve() not in self.library.roots():  # a known one may be offline
             raise gr.Error(f"{folder} is not a folder on the machine running glimpse.", print_exception=False)
         progress(0, desc="loading models")
         summary = self.library.index(folder, progress=GradioProgress(progress))
@@ -298,4 +303,5 @@ def api_result(hit: Hit) -> dict:
     to download, and these are results, not downloads."""
     d = hit.as_dict()
     d["file"] = d.pop("path")
-    return {key: d[key] for key in ("id", "file", "caption", "labels", "score", "date", "date_source", "matched")}
+    keys = ("id", "file", "caption", "labels", "score", "date", "date_source", "matched", "offline")
+    return {key: d[key] for key in keys}

@@ -231,17 +231,24 @@ class Library:
         return describe(source, self.models, top=top)
 
     # -- writing ----------------------------------------------------------------------------------------
-    def index(self, folder: str | os.PathLike, progress: Progress | None = None) -> Summary:
-        """Index (or re-index) `folder` into this library's index, creating the index if needed."""
+    def index(
+        self, folder: str | os.PathLike, progress: Progress | None = None, prune: bool = False, verify: bool = False
+    ) -> Summary:
+        """Index (or re-index) `folder` into this library's index, creating the index if needed.
+
+        Photos that can't be seen (a folder that could not be listed; the whole folder missing, empty or unreadable,
+        which raises LibraryOffline) are kept and marked offline, unless `prune`. `verify` re-hashes every file to
+        find the ones whose bytes changed under the same size and mtime (see `index_folder`)."""
         root = Path(folder).expanduser().resolve()
-        if not root.is_dir():
+        known = set(self.roots())
+        if not root.is_dir() and root not in known:
             raise NotADirectoryError(f"{root} is not a folder on this machine")
         self.models.load()  # a missing model fails before the index is touched
-        known = set(self.roots())
         with self._writable(self.models.ids()) as store:
             summary = index_folder(
-                root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress
-            )
+                root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress,
+                prune=prune, verify=verify,
+            )  # fmt: skip
         if root not in known:
             for listener in self._root_listeners:
                 listener(root)

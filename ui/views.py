@@ -46,6 +46,8 @@ def tile_caption(photo: Hit) -> str:
     details = [label_text(photo.labels)] if photo.labels else []
     if photo.score is not None:
         details.append(f"score {photo.score:.2f}")
+    if photo.offline:
+        details.append("offline")
     lines = [photo.caption or Path(photo.path).name, " · ".join(details)]
     if words := list(dict.fromkeys(w for found in photo.matched.values() for w in found)):
         lines.append("words found: " + ", ".join(words))
@@ -59,6 +61,8 @@ def library_caption(photo: Hit) -> str:
         moment = datetime.fromisoformat(photo.date)
         day = f"{moment.day} {moment:%b %Y}"
     details = [day, label_text(photo.labels, top=1)] if photo.labels else [day]
+    if photo.offline:
+        details.append("offline")
     return "\n".join([photo.caption or Path(photo.path).name, " · ".join(d for d in details if d)]).strip()
 
 
@@ -129,6 +133,8 @@ def detail_markdown(photo: Hit) -> str:
         if photo.matched:
             where = " · ".join(f"{md_escape(', '.join(words))} ({field})" for field, words in photo.matched.items())
             lines.append(f"**Words found** {where}  ")
+    if photo.offline:
+        lines.append("**Offline**: its folder could not be read at the last index run; the file may not open now.  ")
     if photo.file:
         lines.append(f"**Taken** {md_escape(when(photo.date, photo.date_source))}  ")
         if photo.size:
@@ -143,8 +149,9 @@ def detail_markdown(photo: Hit) -> str:
 def stats_markdown(stats: dict) -> str:
     roots = ", ".join(f"`{r.replace('`', '')}`" for r in stats["roots"]) or "none yet"
     failed = stats["failed"]
+    offline = f"**{stats['offline']}** offline · " if stats.get("offline") else ""
     return (
-        f"**{stats['indexed']}** photos indexed · **{failed}** could not be read · "
+        f"**{stats['indexed']}** photos indexed · **{failed}** could not be read · {offline}"
         f"{stats['size_bytes'] / 1e6:.1f} MB index  \nFolders: {roots}"
     )
 
@@ -153,7 +160,8 @@ def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
         f"### Indexed `{str(folder).replace('`', '')}`",
         f"**{summary.added}** added · **{summary.updated}** updated · **{summary.moved}** moved · "
-        f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed",
+        f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed · "
+        f"**{summary.offline}** offline",
         f"{summary.processed} {'image' if summary.processed == 1 else 'images'} went through the models in "
         f"{summary.seconds:.1f} s ({summary.rate:.2f} images/s); unchanged, moved and duplicate files are not "
         "processed again.",
@@ -161,6 +169,11 @@ def index_summary(summary: Summary, folder: Path) -> str:
     if summary.failed:
         lines.append(
             "Could not be read:\n" + "\n".join(f"- `{p.replace('`', '')}`: {md_escape(r)}" for p, r in summary.failed)
+        )
+    if summary.offline_folders:
+        lines.append(
+            "Kept, marked offline (not removed):\n"
+            + "\n".join(f"- {n} offline: {md_escape(reason)}" for reason, n in summary.offline_folders)
         )
     return "\n\n".join(lines)
 
@@ -184,16 +197,24 @@ class DuplicateView:
     tiles: list[tuple[str, str]]
 
 
-def duplicate_title(number: int, kind: str, total: int, shown: int) -> str:
+def duplicate_title(number: int, kind: str, total: int, shown: int, exact: Sequence[int] = ()) -> str:
+    """A group's heading; `exact`: the sizes of its sets of byte-identical photos (for a near group)."""
     what = "Exact copies (the same bytes)" if kind == "exact" else "Near copies (resized, re-encoded, cropped, bursts)"
     more = f", the first {shown} shown" if shown < total else ""
-    return f"**Group {number}** · {what} · {total} photos{more}"
+    among = ""
+    if kind != "exact" and exact:
+        among = " · among them exact copies (the same bytes): " + ", ".join(f"{n} photos" for n in exact)
+    return f"**Group {number}** · {what} · {total} photos{more}{among}"
 
 
-def duplicate_caption(path: str, size: tuple[int, int] | None) -> str:
-    """The text under a copy's tile: its file name, size and folder, so you can tell which to keep."""
+def duplicate_caption(path: str, size: tuple[int, int] | None, exact: int | None = None) -> str:
+    """The text under a copy's tile: its file name, size and folder, so you can tell which to keep; in a near
+    group, `exact` numbers the set of byte-identical photos it belongs to."""
     name, folder = Path(path).name, str(Path(path).parent)
-    return "\n".join([f"{name} · {size[0]} × {size[1]} px" if size else name, folder])
+    lines = [f"{name} · {size[0]} × {size[1]} px" if size else name, folder]
+    if exact is not None:
+        lines.append(f"exact copy {exact} (the same bytes as the other exact copy {exact})")
+    return "\n".join(lines)
 
 
 def duplicates_status(groups: int, shown: int, photos: int, threshold: float) -> str:
