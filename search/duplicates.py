@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from glimpse.indexer.names import readable
 from glimpse.indexer.store import IndexStore
 
 NEAR_THRESHOLD = 0.85  # centred ResNet-feature cosine (adjustable: `glimpse duplicates --threshold`)
@@ -102,7 +103,7 @@ def find_duplicates(store: IndexStore, threshold: float = NEAR_THRESHOLD) -> lis
     for group in members.values():
         if len(group) < 2:
             continue
-        paths = {i: str(records[i].full_path or records[i].path) for i in group}
+        paths = {i: readable(str(records[i].full_path or records[i].path)) for i in group}
         group = sorted(group, key=paths.get)
         exact = hashes.get(group[0]) is not None and len({hashes.get(i) for i in group}) == 1
         out.append(DuplicateGroup("exact" if exact else "near", group, [paths[i] for i in group]))
