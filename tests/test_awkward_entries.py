@@ -226,6 +226,10 @@ def test_a_failed_file_whose_name_is_not_utf8(run_cli, tmp_path):
     assert again["failed"] == [] and again["unchanged"] == 3
     code, out, _ = run_cli("stats", "--index", index)
     assert code == 0 and "broken-\ufffd.png" in out and "loop-\ufffd.jpg" in out
+    shutil.copy(DATA / "pets" / "chelsea.jpg", fs(lib, b"chat-\xff.jpg"))
+    for extra in ((), ("--json",)):  # captioned outside the index, shown readable
+        code, out, err = run_cli("caption", fs(lib, b"chat-\xff.jpg"), fs(lib, b"broken-\xff.png"), *extra)
+        assert code == 1 and "chat-\ufffd.jpg" in out and "broken-\ufffd.png" in out + err
 
 
 def test_thumbnails_of_a_file_whose_name_is_not_utf8(tmp_path):
