@@ -9,7 +9,9 @@ Every SQL statement of glimpse lives in this module; search and the UI call its 
 column name (`sqlite3.Row`). One rule each, shared by filtering, counting, ordering and reading a row:
 - a photo's date (`PHOTO_DATE`): the EXIF capture time, else the file's modification time in local time;
 - which rows pass a `Filters` (`_where`): label (case-insensitive), folder, date range, excluded words;
-- how lexical evidence is weighed (`BM25_WEIGHTS`).
+- how lexical evidence is weighed (`BM25_WEIGHTS`);
+- how a path is stored (`names.to_column`): TEXT, or a BLOB of its bytes when it is not valid UTF-8, so it comes
+  back exactly; the searchable `name` and the stored texts are readable (`names.readable`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexCorrupt, SchemaTooNew, StorageError
+from .names import from_column, fs_bytes, readable, to_column
 from .types import IMPORT_ROOT, FileState, Filters, ImageRecord, Label, NewImage
 
 __all__ = ["IMPORT_ROOT", "MIGRATIONS", "SCHEMA_VERSION", "Catalog", "FileState", "ImageRecord", "NewImage"]
@@ -126,7 +129,8 @@ PHOTO_DATE = (
     "COALESCE(images.taken_at, strftime('%Y-%m-%dT%H:%M:%S', images.mtime_ns / 1000000000, 'unixepoch', 'localtime'))"
 )
 DATE_SOURCE = "CASE WHEN images.taken_at IS NOT NULL THEN 'exif' WHEN images.mtime_ns IS NOT NULL THEN 'file' END"
-# Where a row lives: the full path of a photo, the given id of an imported caption.
+# Where a row lives: the full path of a photo, the given id of an imported caption (TEXT, its bytes when a stored
+# path is a BLOB: compare it as CAST(... AS BLOB)).
 FULL_PATH = "CASE WHEN roots.path = ? THEN images.path ELSE roots.path || '/' || images.path END"
 BM25_WEIGHTS = "1.0, 2.0, 1.0"  # caption, labels, file name (the FTS5 columns, in order)
 
@@ -145,7 +149,12 @@ def _labels(text: str | None) -> list[Label]:
 
 
 def _record(row: sqlite3.Row) -> ImageRecord:
-    return ImageRecord(**{**dict(row), "labels": _labels(row["labels"])})
+    paths = {"root": from_column(row["root"]), "path": from_column(row["path"])}
+    return ImageRecord(**{**dict(row), **paths, "labels": _labels(row["labels"])})
+
+
+def _state(row: sqlite3.Row) -> FileState:
+    return FileState(**{**dict(row), "path": from_column(row["path"])})
 
 
 def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = False) -> tuple[str, list]:
@@ -160,10 +169,10 @@ def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = 
     filters = filters or Filters()
     if filters.label:
         where.append("EXISTS (SELECT 1 FROM json_each(images.labels) WHERE lower(json_each.value ->> 0) = lower(?))")
-        args.append(filters.label.strip())
-    if filters.folder:
-        prefix = filters.folder.rstrip("/") + "/"
-        where.append(f"substr({FULL_PATH}, 1, ?) = ?")
+        args.append(readable(filters.label.strip()))
+    if filters.folder:  # compared as bytes: a folder whose name is not UTF-8 is stored as its bytes
+        prefix = fs_bytes(filters.folder.rstrip("/") + "/")
+        where.append(f"substr(CAST({FULL_PATH} AS BLOB), 1, ?) = ?")
         args += [IMPORT_ROOT, len(prefix), prefix]
     if filters.since:
         where.append(f"date({PHOTO_DATE}) >= ?")
@@ -172,7 +181,7 @@ def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = 
         where.append(f"date({PHOTO_DATE}) <= ?")
         args.append(filters.until.isoformat())
     if filters.exclude:  # matched like query words: porter-stemmed, over caption, labels and file name
-        words = " OR ".join('"' + w.replace('"', '""') + '"' for w in filters.exclude)
+        words = " OR ".join('"' + readable(w).replace('"', '""') + '"' for w in filters.exclude)
         where.append("images.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
         args.append(words)
     return " AND ".join(where) or "1", args
@@ -263,17 +272,17 @@ class Catalog:
 
     # -- roots ------------------------------------------------------------------------------------------
     def root_id(self, root: str, create: bool = False) -> int | None:
-        row = self.conn.execute("SELECT id FROM roots WHERE path = ?", (root,)).fetchone()
+        row = self.conn.execute("SELECT id FROM roots WHERE path = ?", (to_column(root),)).fetchone()
         if row:
             return row["id"]
         if not create:
             return None
         with self.transaction():
-            return self.conn.execute("INSERT INTO roots(path) VALUES (?)", (root,)).lastrowid
+            return self.conn.execute("INSERT INTO roots(path) VALUES (?)", (to_column(root),)).lastrowid
 
     def roots(self) -> list[str]:
         rows = self.conn.execute("SELECT path FROM roots WHERE path != ? ORDER BY id", (IMPORT_ROOT,))
-        return [r["path"] for r in rows]
+        return [from_column(r["path"]) for r in rows]
 
     # -- reading ----------------------------------------------------------------------------------------
     def vector_generation(self, kind: str = "text") -> int:
@@ -284,7 +293,7 @@ class Catalog:
         rows = self.conn.execute(
             "SELECT id, path, size, mtime_ns, hash, status, offline FROM images WHERE root_id = ?", (root_id,)
         )
-        return {r["path"]: FileState(**dict(r)) for r in rows}
+        return {state.path: state for state in map(_state, rows)}
 
     def find_by_hash(self, digest: str) -> FileState | None:
         """An indexed (status ok) row with this content hash, if any."""
@@ -293,7 +302,7 @@ class Catalog:
             "LIMIT 1",
             (digest,),
         ).fetchone()
-        return FileState(**dict(row)) if row else None
+        return _state(row) if row else None
 
     def get(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
         out: dict[int, ImageRecord] = {}
@@ -304,7 +313,7 @@ class Catalog:
 
     def find(self, root_id: int, path: str) -> ImageRecord | None:
         sql = f"SELECT {_COLUMNS} {_FROM} WHERE images.root_id = ? AND images.path = ?"
-        row = self.conn.execute(sql, (root_id, path)).fetchone()
+        row = self.conn.execute(sql, (root_id, to_column(path))).fetchone()
         return _record(row) if row else None
 
     def records(
@@ -402,10 +411,11 @@ class Catalog:
         without the newer columns, takes the rows that don't need them."""
         labels = [(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in item.labels]
         values = {
-            "root_id": root_id, "path": item.path, "name": item.name, "size": item.size, "mtime_ns": item.mtime_ns,
-            "hash": item.hash, "width": item.width, "height": item.height, "taken_at": item.taken_at,
-            "caption": item.caption, "labels": json.dumps(labels), "label_text": ", ".join(n for n, _ in labels),
-            "status": "failed" if item.error else "ok", "error": item.error, "embedding": _blob(item.embedding),
+            "root_id": root_id, "path": to_column(item.path), "name": readable(item.name), "size": item.size,
+            "mtime_ns": item.mtime_ns, "hash": item.hash, "width": item.width, "height": item.height,
+            "taken_at": item.taken_at, "caption": item.caption, "labels": json.dumps(labels),
+            "label_text": ", ".join(n for n, _ in labels), "status": "failed" if item.error else "ok",
+            "error": item.error and readable(item.error), "embedding": _blob(item.embedding),
             "image_embedding": _blob(item.image_embedding), "layout": _blob(item.layout), "indexed_at": time.time(),
         }  # fmt: skip
         values = {column: value for column, value in values.items() if value is not None}
@@ -418,7 +428,7 @@ class Catalog:
     def move(self, image_id: int, path: str, name: str, size: int, mtime_ns: int) -> None:
         self.conn.execute(
             "UPDATE images SET path = ?, name = ?, size = ?, mtime_ns = ? WHERE id = ?",
-            (path, name, size, mtime_ns, image_id),
+            (to_column(path), readable(name), size, mtime_ns, image_id),
         )
 
     def set_offline(self, ids: Iterable[int], reason: str | None) -> None:

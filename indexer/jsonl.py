@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .errors import InvalidInput
+from .names import readable
 
 
 def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
@@ -19,7 +20,7 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[tuple[int, d
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, object_pairs_hook=_readable_object)
         except ValueError as e:
             bad.append((number, f"not JSON ({e.msg})"))
             continue
@@ -32,3 +33,16 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[tuple[int, d
             continue
         good.append((number, obj))
     return good, bad
+
+
+def _readable_object(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object with every string in it valid Unicode: a lone surrogate ("\\ud800") becomes U+FFFD."""
+    return {readable(k): _readable(v) for k, v in pairs}
+
+
+def _readable(value):
+    if isinstance(value, str):
+        return readable(value)
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value

@@ -10,7 +10,9 @@ could run on another engine. `index_folder` wires them together for one library 
   interrupted run loses at most one batch and resumes where it stopped;
 - files that vanished are removed; photos that are only out of sight (their folder could not be listed, their
   library folder is missing or empty: an unplugged drive, an unmounted share) are kept and marked offline, and
-  come back as they were when they reappear (`prune` removes them instead).
+  come back as they were when they reappear (`prune` removes them instead);
+- a file that can't be used (unreadable, undecodable, a symlink loop: any error of its own) is recorded as
+  failed with its reason, and the run goes on.
 
 A file whose bytes change while its size and mtime stay the same is not noticed (as in rclip); `verify` re-hashes
 every file to find those.
@@ -37,6 +39,7 @@ from .errors import LibraryOffline, UnreadableImage
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
+from .names import readable
 from .scan import FileEntry, ScanProblem, scan
 from .store import IndexStore
 from .types import Label
@@ -69,6 +72,10 @@ class Summary:
     processed: int = 0  # images that went through the models
     offline_folders: list[tuple[str, int]] = field(default_factory=list)  # (reason, photos) kept though not seen
     verified: int = 0  # unchanged-looking files whose bytes were hashed again (`verify`)
+
+    def fail(self, path: str, reason: str) -> None:
+        """Record a new failure, in a form fit to show (a file name that is not UTF-8 gets U+FFFD)."""
+        self.failed.append((readable(path), readable(reason)))
 
     @property
     def rate(self) -> float:
@@ -126,6 +133,9 @@ def decode_one(item: WorkItem) -> DecodedImage | str:
         return decode(item.entry.path)
     except UnreadableImage as e:
         return str(e)
+    except Exception as e:  # noqa: BLE001 - whatever one file does to the decoder, the run goes on
+        log.warning("cannot decode %s", item.entry.path, exc_info=True)
+        return f"cannot decode: {type(e).__name__}: {e}"
 
 
 def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
@@ -134,7 +144,11 @@ def prepare_one(item: WorkItem, models: Models) -> Prepared | str:
     if isinstance(decoded, str):
         return decoded
     image = decoded.image
-    return Prepared(decoded, models.captioner.preprocess(image), models.classifier.preprocess(image))
+    try:
+        return Prepared(decoded, models.captioner.preprocess(image), models.classifier.preprocess(image))
+    except Exception as e:  # noqa: BLE001 - one odd image must not end the run
+        log.warning("cannot prepare %s for the models", item.entry.path, exc_info=True)
+        return f"cannot prepare for the models: {type(e).__name__}: {e}"
 
 
 def infer_batch(images: Sequence[Prepared], models: Models) -> tuple[list[str], list[list[Label]], np.ndarray]:
@@ -158,7 +172,8 @@ def write_batch(
     features: np.ndarray,
 ) -> list[tuple[str, str]]:
     """One transaction: new rows for the batch, old versions of changed files gone. `prepared` has each
-    item's image or the reason it could not be used; the results are those of its images, in order."""
+    item's image or the reason it could not be used; the results are those of its images, in order. Returns
+    the (path, reason) of the files that failed, fit to show."""
     results = iter(zip(captions, labels, vectors, features, strict=True))
     failed = []
     with store.catalog.transaction():
@@ -167,7 +182,7 @@ def write_batch(
             row = NewImage(path=e.rel, name=e.path.name, size=e.size, mtime_ns=e.mtime_ns, hash=item.hash)
             if isinstance(p, str):
                 row.error = p
-                failed.append((e.rel, p))
+                failed.append((readable(e.rel), readable(p)))
             else:
                 d = p.decoded
                 row.caption, row.labels, row.embedding, row.image_embedding = next(results)
@@ -232,9 +247,8 @@ def index_folder(
                     failed = write_batch(store, root_id, items, prepared, captions, labels, vectors, features)
                     summary.failed += failed
                     summary.processed += len(items)
-                    failed_paths = {path for path, _ in failed}
-                    for item in items:
-                        if item.entry.rel not in failed_paths:
+                    for item, p in zip(items, prepared, strict=True):
+                        if not isinstance(p, str):
                             if item.replaces is None:
                                 summary.added += 1
                             else:
@@ -272,6 +286,8 @@ def _plan(
                 plan.unchanged += 1
         else:
             changed.append((entry, state))
+    unusable = [p for p in problems if not p.folder]
+    seen.update(p.rel for p in unusable)
     unseen = {rel: s for rel, s in known.items() if rel not in seen}
     hidden = _hidden_folders(root, problems, bool(entries or problems or not unseen))
     offline: dict[str, list[int]] = {}  # reason -> ids of photos kept though out of sight
@@ -294,6 +310,13 @@ def _plan(
         raise LibraryOffline(str(root), whole, len(kept))
 
     with catalog.transaction():
+        for problem in unusable:
+            state = known.get(problem.rel)
+            row = NewImage(problem.rel, problem.path.name, problem.size, problem.mtime_ns, error=problem.reason)
+            if state and state.status == "failed" and (state.size, state.mtime_ns) == (row.size, row.mtime_ns):
+                plan.unchanged += 1  # failed before and not changed since: retried when it changes
+            else:
+                _record_failure(catalog, root_id, summary, row, replaces=state.id if state else None)
         for entry, state in recheck:
             digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
             summary.verified += 1
@@ -357,16 +380,19 @@ def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, rep
         return file_hash(entry.path)
     except FileNotFoundError:
         return None  # vanished since the scan: the next run removes it
-    except OSError as e:
-        reason = f"cannot read: {e.strerror or e}"
-        if replaces is not None:
-            catalog.delete([replaces])
-        catalog.insert(
-            root_id,
-            NewImage(path=entry.rel, name=entry.path.name, size=entry.size, mtime_ns=entry.mtime_ns, error=reason),
-        )
-        summary.failed.append((entry.rel, reason))
+    except Exception as e:  # noqa: BLE001 - OSError mostly; whatever it is, this file fails, the run goes on
+        why = (e.strerror or e) if isinstance(e, OSError) else f"{type(e).__name__}: {e}"
+        row = NewImage(entry.rel, entry.path.name, entry.size, entry.mtime_ns, error=f"cannot read: {why}")
+        _record_failure(catalog, root_id, summary, row, replaces)
         return None
+
+
+def _record_failure(catalog, root_id: int, summary: Summary, row: NewImage, replaces: int | None = None) -> None:
+    """A file that can't be used: its failed row (with the reason, replacing any older row), and in the summary."""
+    if replaces is not None:
+        catalog.delete([replaces])
+    catalog.insert(root_id, row)
+    summary.fail(row.path, row.error)
 
 
 def _infer_in_lanes(images: Sequence[Prepared], models: Models, lanes: Lanes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ class ScanProblem:
     rel: str  # POSIX path relative to the library root ("." for the root itself)
     reason: str
     folder: bool
+    size: int | None = None  # an entry's own (lstat) size and mtime, so a retry waits until it changes
+    mtime_ns: int | None = None
 
 
 def scan(root: Path, exclude: tuple[Path, ...] = (), problems: list[ScanProblem] | None = None) -> Iterator[FileEntry]:
@@ -44,7 +47,8 @@ def scan(root: Path, exclude: tuple[Path, ...] = (), problems: list[ScanProblem]
 
     Hidden files and folders (dot-names) and the `exclude` folders (the index itself) are skipped.
     Folder symlinks are not followed, so a symlink loop cannot trap the walk; a file symlink is kept
-    only when it points to a file inside the library. Files that vanish or can't be stat'ed are skipped.
+    only when it points to a file inside the library. Files that vanish are skipped; an entry that can't be
+    resolved or stat'ed (a symlink loop, a dangling link, any error) is a problem, and the walk goes on.
     """
     root = Path(root).resolve()
     excluded = {Path(e).resolve() for e in exclude}
@@ -58,25 +62,60 @@ def scan(root: Path, exclude: tuple[Path, ...] = (), problems: list[ScanProblem]
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlisted):
         here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (here / d).resolve() not in excluded)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _excluded(here / d, excluded))
         for name in sorted(filenames):
             if name.startswith(".") or not is_image_name(name):
                 continue
             path = here / name
-            entry = _entry(root, path)
+            try:
+                entry = _entry(root, path)
+            except Exception as e:  # noqa: BLE001 - one entry, whatever went wrong, must not end the walk
+                problems.append(_problem(root, path, e))
+                continue
             if entry is not None:
                 yield entry
 
 
-def _entry(root: Path, path: Path) -> FileEntry | None:
+def _excluded(folder: Path, excluded: set[Path]) -> bool:
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        return folder.resolve() in excluded
+    except (OSError, RuntimeError):  # a looping link: not the index, and never walked into
+        return False
+
+
+def _entry(root: Path, path: Path) -> FileEntry | None:
+    """The entry for `path`, or None when it is not one to index (gone, not a file, a link out of the
+    library). Raises when it can't be looked at."""
+    link = path.is_symlink()
+    try:
+        if link and not path.resolve(strict=True).is_relative_to(root):
             log.info("skipping %s: symlink points outside the library", path)
             return None
         st = path.stat()
-    except OSError as e:  # vanished, dangling link, permission
-        log.info("skipping %s: %s", path, e)
+    except FileNotFoundError:
+        if link and path.is_symlink():
+            raise  # a dangling link (its target is missing), not a file that vanished since the listing
+        log.info("skipping %s: vanished", path)
         return None
     if not os.path.isfile(path):
         return None
     return FileEntry(path=path, rel=path.relative_to(root).as_posix(), size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def _problem(root: Path, path: Path, error: Exception) -> ScanProblem:
+    """`path` could not be looked at: why, and its own size and modification time (when even those can be read)."""
+    if getattr(error, "errno", None) == errno.ELOOP or isinstance(error, RuntimeError) and "loop" in str(error):
+        reason = "symlink loop (following the link never reaches a file)"
+    elif isinstance(error, FileNotFoundError):
+        reason = "broken symlink (its target does not exist)"
+    elif isinstance(error, OSError):
+        reason = f"cannot look at the file: {error.strerror or error}"
+    else:
+        reason = f"cannot look at the file: {type(error).__name__}: {error}"
+    log.warning("skipping %s: %s", path, reason)
+    try:
+        st = path.lstat()
+        size, mtime_ns = st.st_size, st.st_mtime_ns
+    except OSError:
+        size = mtime_ns = None
+    return ScanProblem(path, path.relative_to(root).as_posix(), reason, folder=False, size=size, mtime_ns=mtime_ns)

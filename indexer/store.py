@@ -20,6 +20,7 @@ from pathlib import Path
 from . import __version__
 from .catalog import SCHEMA_VERSION, Catalog
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew, StorageError
+from .names import readable
 from .vectors import VectorIndex, remove_leftovers, vector_files
 
 log = logging.getLogger(__name__)
@@ -114,12 +115,12 @@ class IndexStore:
             "vectors": len(self.vectors()),
             "image_vectors": len(self.vectors("image")),
             "size_bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
-            "roots": catalog.roots(),
+            "roots": [readable(root) for root in catalog.roots()],
             "models": dict(self.manifest["models"]),
             "embedding_dim": self.dim,
             "schema_version": self.manifest.get("schema_version"),
-            "failures": [{"path": str(f.full_path or f.path), "reason": f.error} for f in failures],
-            "offline_photos": [{"path": str(r.full_path or r.path), "reason": r.offline} for r in offline],
+            "failures": [{"path": readable(str(f.full_path or f.path)), "reason": f.error} for f in failures],
+            "offline_photos": [{"path": readable(str(r.full_path or r.path)), "reason": r.offline} for r in offline],
         }
 
     # -- the one writer ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .names import readable
+
 IMPORT_ROOT = "<imported>"  # pseudo-root for captions brought in with `glimpse import`
 
 
@@ -33,12 +35,13 @@ class Filters:
         return bool(self.label or self.folder or self.since or self.until or self.exclude)
 
     def as_dict(self) -> dict:
+        """Fit to show and to serialize: text that is not valid Unicode gets U+FFFD (see names.readable)."""
         return {
-            "label": self.label,
-            "folder": self.folder,
+            "label": self.label and readable(self.label),
+            "folder": self.folder and readable(self.folder),
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
-            "exclude": list(self.exclude),
+            "exclude": [readable(w) for w in self.exclude],
         }
 
 

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from glimpse.indexer.names import readable
 from glimpse.indexer.pipeline import file_hash
 from glimpse.indexer.store import IndexStore
 
@@ -134,7 +135,7 @@ def find_duplicates(store: IndexStore, threshold: float = NEAR_THRESHOLD) -> lis
     for group in members.values():
         if len(group) < 2:
             continue
-        paths = {i: str(records[i].full_path or records[i].path) for i in group}
+        paths = {i: readable(str(records[i].full_path or records[i].path)) for i in group}
         group = sorted(group, key=paths.get)
         same: dict[str, list[int]] = {}
         for i in group:

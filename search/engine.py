@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.models import TextEmbedder
+from glimpse.indexer.names import readable
 from glimpse.indexer.store import IndexStore
 from glimpse.indexer.types import Filters
 
@@ -46,7 +47,7 @@ STOPWORDS = frozenset(
 @dataclass
 class Hit:
     id: int
-    path: str  # full path for photos, the given id for imported captions
+    path: str  # full path for photos, the given id for imported captions; fit to show (see names.readable)
     caption: str | None
     labels: list[tuple[str, float | None]]
     score: float | None = None  # what the ranking used (cosine + lexical nudge); None when browsing
@@ -55,13 +56,13 @@ class Hit:
     taken_at: str | None = None  # EXIF capture time
     date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
-    file: Path | None = None  # the image file; None for imported captions
+    file: Path | None = None  # the image file, exactly (its name may not be UTF-8); None for imported captions
     size: tuple[int, int] | None = None  # (width, height) in pixels, when known
     offline: bool = False  # the file could not be seen at the last index run (see ImageRecord.offline)
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        d["file"] = str(self.file) if self.file else None
+        d["file"] = readable(str(self.file)) if self.file else None
         d["size"] = list(self.size) if self.size else None
         d["labels"] = [{"name": n, "score": s} for n, s in self.labels]
         d["score"], d["semantic"] = (None if v is None else round(v, 4) for v in (self.score, self.semantic))
@@ -106,9 +107,10 @@ class Searcher:
     ) -> SearchResults:
         """The best `k` photos for `query` among those passing `filters`; `-word` in the query excludes a word.
 
-        With `min_score=None`, every candidate is ranked (for evaluation).
+        With `min_score=None`, every candidate is ranked (for evaluation). A query that is not valid Unicode (a lone
+        surrogate, an undecodable byte from argv) is searched, and answered, with U+FFFD in their place.
         """
-        query = query.strip()
+        query = readable(query).strip()
         text, excluded = split_exclusions(query)
         filters = filters or Filters()
         if excluded:
@@ -164,7 +166,7 @@ def hit_for(
     """A record as a result: with its scores for a search or look-alikes, without them for browsing."""
     return Hit(
         id=record.id,
-        path=str(record.full_path) if record.full_path else record.path,
+        path=readable(str(record.full_path) if record.full_path else record.path),
         caption=record.caption,
         labels=[(lb.name, lb.score) for lb in record.labels],
         score=score,

@@ -189,20 +189,22 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
 def caption(images, as_json, **model_flags):
     """Caption IMAGES and give their top-3 labels. No index needed."""
     from glimpse.indexer.errors import UnreadableImage
+    from glimpse.indexer.names import readable
 
     out, failures = [], 0
     with _library(None, **model_flags) as library:
         library.models.classifier.load()
         library.models.captioner.load()  # both before the first file: a missing model fails at once
         for path in images:
+            shown = readable(str(path))  # a file name that is not UTF-8, with U+FFFD
             try:
                 text, labels = library.describe(path)
             except UnreadableImage as e:
                 failures += 1
-                out.append({"path": str(path), "error": str(e)})
+                out.append({"path": shown, "error": readable(str(e))})
                 continue
             out.append(
-                {"path": str(path), "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
+                {"path": shown, "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
             )
     if as_json:
         _emit(out, True, "")

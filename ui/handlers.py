@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 import pandas as pd
+from glimpse.indexer import names
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
 from glimpse.search import Filters, Hit
 from glimpse.search.duplicates import NEAR_THRESHOLD
@@ -282,7 +283,7 @@ class Handlers:
             ),
             layout.library.failed_info: views.failures_markdown(len(failed)),
             layout.library.failures: gr.update(value=failed, visible=bool(failed)),
-            layout.index.folder: gr.update(choices=[str(r) for r in self.library.roots()]),
+            layout.index.folder: gr.update(choices=[str(r) for r in self.library.roots() if names.is_valid(str(r))]),
         }
 
     # -- index ------------------------------------------------------------------------------------------
@@ -292,7 +293,8 @@ class Handlers:
             raise gr.Error("Choose or type a folder to index.", print_exception=False)
         folder = Path(str(folder).strip()).expanduser()
         if not folder.is_dir() and folder.resolve() not in self.library.roots():  # a known one may be offline
-            raise gr.Error(f"{folder} is not a folder on the machine running glimpse.", print_exception=False)
+            shown = names.readable(str(folder))
+            raise gr.Error(f"{shown} is not a folder on the machine running glimpse.", print_exception=False)
         progress(0, desc="loading models")
         summary = self.library.index(folder, progress=GradioProgress(progress))
         return views.index_summary(summary, folder.resolve())

@@ -25,6 +25,7 @@ from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import decode
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, ModelMismatch, NotInIndex
 from glimpse.indexer.models import Models
+from glimpse.indexer.names import is_valid
 from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
 from glimpse.indexer.store import MANIFEST, IndexStore
 from glimpse.indexer.types import Label
@@ -183,7 +184,8 @@ class Library:
             return self._open().catalog.label_counts(top)
 
     def folders(self) -> list[Path]:
-        """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep."""
+        """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep. A folder whose
+        path is not UTF-8 is left out (a web page can't hold its name; `glimpse search --folder` takes it)."""
         found: list[Path] = []
         for root in self.roots():
             found.append(root)
@@ -198,7 +200,7 @@ class Library:
                     below += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False) and e.name[0] != "."]
                 found += below[: MAX_FOLDERS - len(found)]
                 level = below
-        return [f for f in found if f != self.index_dir][:MAX_FOLDERS]
+        return [f for f in found if f != self.index_dir and is_valid(str(f))][:MAX_FOLDERS]
 
     # -- look-alikes ------------------------------------------------------------------------------------
     def similar(self, ref: int | str | os.PathLike, k: int = 10) -> list[Hit]:

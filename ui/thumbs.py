@@ -36,7 +36,8 @@ class Thumbnails:
             st = source.stat()
         except OSError:
             return None
-        key = hashlib.blake2b(f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{side}".encode(), digest_size=16)
+        stamp = f"\0{st.st_size}\0{st.st_mtime_ns}\0{side}".encode()
+        key = hashlib.blake2b(os.fsencode(source) + stamp, digest_size=16)  # bytes: a name may not be UTF-8
         target = self.folder / f"{key.hexdigest()}.jpg"
         if target.is_file():
             return target

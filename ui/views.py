@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from glimpse.indexer.names import is_valid, readable
 from glimpse.indexer.pipeline import Summary
 from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
@@ -83,7 +84,8 @@ def photo_title(photo: Hit) -> str:
 
 
 def original_link(photo: Hit) -> str:
-    return f"{FILE_ROUTE}{quote(str(photo.file))}" if photo.file else ""
+    """The original file's URL; "" without a file, or when its name is not UTF-8 (no URL reaches it)."""
+    return f"{FILE_ROUTE}{quote(str(photo.file))}" if photo.file and is_valid(str(photo.file)) else ""
 
 
 def md_escape(text: str) -> str:
@@ -140,7 +142,8 @@ def detail_markdown(photo: Hit) -> str:
         if photo.size:
             lines.append(f"**Size** {photo.size[0]} × {photo.size[1]} px  ")
         lines.append(f"**File** `{photo.path.replace('`', '')}`  ")
-        lines.append(f"[Open the original]({original_link(photo)})")
+        link = original_link(photo)
+        lines.append(f"[Open the original]({link})" if link else "(file name not UTF-8: the preview is the photo)")
     else:
         lines.append(f"**Imported caption** `{photo.path.replace('`', '')}` (no image file)")
     return "\n".join(lines)
@@ -158,7 +161,7 @@ def stats_markdown(stats: dict) -> str:
 
 def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
-        f"### Indexed `{str(folder).replace('`', '')}`",
+        f"### Indexed `{readable(str(folder)).replace('`', '')}`",
         f"**{summary.added}** added · **{summary.updated}** updated · **{summary.moved}** moved · "
         f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed · "
         f"**{summary.offline}** offline",
