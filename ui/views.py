@@ -22,7 +22,8 @@ FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative 
 # -- untrusted text ------------------------------------------------------------------------------------------
 # File, folder and root names, imported ids, captions, labels, failure reasons and queries come from files and
 # users. They reach the page only through these functions, so none of it can add an image, a link, a script
-# or any structure: it is shown literally.
+# or any structure: it is shown literally. Gallery captions, gr.Label names, dropdown choices and table cells
+# need none: Gradio sets them as text (tests/test_ui_markup.py checks all of it in Chromium).
 PUNCTUATION = frozenset(string.punctuation)  # every ASCII punctuation character
 
 
