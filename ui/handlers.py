@@ -36,6 +36,12 @@ DUPLICATE_GROUPS = 30  # groups shown in the Duplicates tab (the API returns all
 DUPLICATE_TILES = 12  # photos shown per group
 
 
+def fail(message: str) -> gr.Error:
+    """An error toast for the user. Gradio 6 renders a toast's message as (sanitized) HTML, and messages carry file
+    names, folders and reasons: the message is escaped to show literally. Raise every gr.Error through this."""
+    return gr.Error(views.html_text(message), print_exception=False)
+
+
 def readable(fn):
     """Turn glimpse's typed errors (and unexpected OS errors) into a message for the user."""
 
@@ -46,10 +52,10 @@ def readable(fn):
         except gr.Error:
             raise
         except GlimpseError as e:
-            raise gr.Error(str(e), print_exception=False) from e
+            raise fail(str(e)) from e
         except OSError as e:
             log.exception("request failed")
-            raise gr.Error(f"{e.strerror or e}: {e.filename or ''}".rstrip(": "), print_exception=False) from e
+            raise fail(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
 
     return wrapper
 
@@ -60,13 +66,13 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip()[:10])
     except ValueError:
-        raise gr.Error(f"{name}: {value!r} is not a date (use YYYY-MM-DD)", print_exception=False) from None
+        raise fail(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 def _filters(label: str | None, folder: str | None, since: str | None, until: str | None) -> Filters:
     filters = Filters(label=label or None, folder=folder or None, since=_date(since, "from"), until=_date(until, "to"))
     if filters.since and filters.until and filters.since > filters.until:
-        raise gr.Error("The start date is after the end date.", print_exception=False)
+        raise fail("The start date is after the end date.")
     return filters
 
 
@@ -121,7 +127,7 @@ class Handlers:
         try:
             results = self.library.search(query or "", k=int(k), filters=_filters(label, folder, since, until))
         except IndexNotFound as e:
-            return self._results([], f"### No index yet\n{views.md_escape(str(e))}")
+            return self._results([], f"### No index yet\n{views.md_escape(e)}")
         return self._results(results.hits, views.search_status(results, len(results.hits)))
 
     @readable
@@ -150,7 +156,7 @@ class Handlers:
     def similar_to_photo(self, photo_id, k) -> dict:
         """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
         if photo_id is None:
-            raise gr.Error("Choose a photo first.", print_exception=False)
+            raise fail("Choose a photo first.")
         photo_id = int(photo_id)
         hits = self.library.similar(photo_id, k=int(k))
         record = self.library.records([photo_id]).get(photo_id)
@@ -160,16 +166,16 @@ class Handlers:
     def similar_to_upload(self, path, k) -> dict:
         """Search-tab gallery of the indexed photos that look like the photo in the Describe tab."""
         if not path:
-            raise gr.Error("Drop or paste a photo first.", print_exception=False)
+            raise fail("Drop or paste a photo first.")
         path = check_upload(path)
         hits = self._like_upload(path, int(k))
-        return self._similar(hits, f"your photo `{path.name.replace('`', '')}`")
+        return self._similar(hits, f"your photo {views.md_code(path.name)}")
 
     def _like_upload(self, path: Path, k: int) -> list[Hit]:
         try:
             return self.library.similar(path, k=k)
         except UnreadableImage as e:
-            raise gr.Error(f"{path.name} can't be read as a photo: {e}", print_exception=False) from e
+            raise fail(f"{path.name} can't be read as a photo: {e}") from e
 
     @readable
     def similar_api(self, photo_id=None, image=None, k=10) -> list[dict]:
@@ -180,13 +186,13 @@ class Handlers:
         k = max(1, min(int(k or 10), 1000))
         has_id = photo_id is not None and str(photo_id).strip() != ""
         if image and has_id:
-            raise gr.Error("Give a photo id or an image, not both.", print_exception=False)
+            raise fail("Give a photo id or an image, not both.")
         if image:
             hits = self._like_upload(check_upload(image), k)
         elif has_id:
             hits = self.library.similar(int(photo_id), k=k)
         else:
-            raise gr.Error("Give a photo id (the `id` of a search result) or an image.", print_exception=False)
+            raise fail("Give a photo id (the `id` of a search result) or an image.")
         return [api_result(hit) for hit in hits]
 
     # -- duplicates -------------------------------------------------------------------------------------
@@ -197,7 +203,7 @@ class Handlers:
         try:
             groups = self.library.duplicates(threshold)
         except IndexNotFound as e:
-            return f"### No index yet\n{views.md_escape(str(e))}", []
+            return f"### No index yet\n{views.md_escape(e)}", []
         shown = groups[:DUPLICATE_GROUPS]
         records = self.library.records([i for g in shown for i in g.ids[:DUPLICATE_TILES]])
         out = []
@@ -219,7 +225,7 @@ class Handlers:
         (0 to 1, default 0.85) is the image-feature similarity from which crops and bursts count as near copies:
         lower finds more."""
         if not 0.0 <= float(threshold) <= 1.0:
-            raise gr.Error(f"threshold must be between 0 and 1, not {threshold}", print_exception=False)
+            raise fail(f"threshold must be between 0 and 1, not {threshold}")
         groups = self.library.duplicates(float(threshold))
         return [g.as_dict() for g in groups]
 
@@ -232,7 +238,7 @@ class Handlers:
         try:
             caption, labels = self.library.describe(path)
         except UnreadableImage as e:
-            raise gr.Error(f"{path.name} can't be read as a photo: {e}", print_exception=False) from e
+            raise fail(f"{path.name} can't be read as a photo: {e}") from e
         return caption, views.label_bars(labels, top=3)
 
     # -- library ----------------------------------------------------------------------------------------
@@ -268,7 +274,7 @@ class Handlers:
             header = views.stats_markdown(stats)
             failed = [[f["path"], f["reason"]] for f in stats["failures"]]
         else:
-            header = f"No index at `{self.library.index_dir}` yet: index a folder in the **Index** tab."
+            header = f"No index at {views.md_code(self.library.index_dir)} yet: index a folder in the **Index** tab."
             failed = []
         return {
             layout.header: header,
@@ -290,11 +296,10 @@ class Handlers:
     @readable
     def index(self, folder, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
         if not folder or not str(folder).strip():
-            raise gr.Error("Choose or type a folder to index.", print_exception=False)
+            raise fail("Choose or type a folder to index.")
         folder = Path(str(folder).strip()).expanduser()
         if not folder.is_dir() and folder.resolve() not in self.library.roots():  # a known one may be offline
-            shown = names.readable(str(folder))
-            raise gr.Error(f"{shown} is not a folder on the machine running glimpse.", print_exception=False)
+            raise fail(f"{names.readable(str(folder))} is not a folder on the machine running glimpse.")
         progress(0, desc="loading models")
         summary = self.library.index(folder, progress=GradioProgress(progress))
         return views.index_summary(summary, folder.resolve())

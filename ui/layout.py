@@ -11,6 +11,7 @@ from glimpse.indexer.scan import is_image_name
 from glimpse.search.duplicates import NEAR_THRESHOLD
 
 from .upload import ACCEPTED, photo_input
+from .views import md_code
 
 RESULTS = 24  # default number of search results
 
@@ -223,7 +224,7 @@ class IndexTab(Parts):
 
 def index_tab(index_dir: Path, roots: list[str]) -> IndexTab:
     gr.Markdown(
-        f"Index or re-index a folder on the machine running glimpse, into `{str(index_dir).replace('`', '')}`. "
+        f"Index or re-index a folder on the machine running glimpse, into {md_code(index_dir)}. "
         "Only new and changed photos go through the models; on a CPU that is about one photo a second."
     )
     folder = gr.Dropdown(

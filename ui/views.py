@@ -4,6 +4,8 @@ Gradio components show (gallery captions, label bars, Markdown). Pure functions:
 from __future__ import annotations
 
 import html
+import string
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +18,36 @@ from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
 
 FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative to the app's root)
+
+
+# -- untrusted text ------------------------------------------------------------------------------------------
+# File, folder and root names, imported ids, captions, labels, failure reasons and queries come from files and
+# users. They reach the page only through these functions, so none of it can add an image, a link, a script
+# or any structure: it is shown literally. Gallery captions, gr.Label names, dropdown choices and table cells
+# need none: Gradio sets them as text (tests/test_ui_markup.py checks all of it in Chromium).
+PUNCTUATION = frozenset(string.punctuation)  # every ASCII punctuation character
+
+
+def md_escape(text: object) -> str:
+    """Untrusted text for a Markdown component (gr.Markdown), shown literally on one line. Every ASCII punctuation
+    character is backslash-escaped: CommonMark lets any be, and an escaped one is plain text, so nothing can open
+    emphasis, code, a link or image, raw HTML or an entity, an autolink (they need `:`, `www.` or `@`), a table,
+    a heading, a list, a quote or Gradio's LaTeX (`$$`). Line breaks and other whitespace become one space, so
+    the text can start no block of its own; other control characters show as U+FFFD."""
+    flat = " ".join(readable(str(text)).split())
+    return "".join("\\" + c if c in PUNCTUATION else "\ufffd" if unicodedata.category(c) == "Cc" else c for c in flat)
+
+
+def md_code(text: object) -> str:
+    """Untrusted text in code style (a path, a file name): `md_escape` inside <code>, since a Markdown code span
+    cannot hold every string (its backticks, and `$$`, which Gradio's LaTeX looks for before Markdown)."""
+    return f"<code>{md_escape(text)}</code>"
+
+
+def html_text(text: object) -> str:
+    """Untrusted text for a component that renders HTML: a toast (Gradio 6 shows a gr.Error's message as
+    sanitized HTML, which still keeps images and links)."""
+    return html.escape(readable(str(text)), quote=False)
 
 
 # -- small pieces -------------------------------------------------------------------------------------------
@@ -76,22 +108,16 @@ def score_parts(photo: Hit) -> str:
 
 def photo_title(photo: Hit) -> str:
     """A photo named in a sentence (Markdown): its caption and file name."""
-    name = Path(photo.path).name.replace("`", "")
-    caption = (photo.caption or "").strip()
+    name = md_code(Path(photo.path).name)
+    caption = " ".join((photo.caption or "").split())
     if len(caption) > 60:
         caption = caption[:57].rstrip() + "…"
-    return f"“{md_escape(caption)}” (`{name}`)" if caption else f"`{name}`"
+    return f"“{md_escape(caption)}” ({name})" if caption else name
 
 
 def original_link(photo: Hit) -> str:
     """The original file's URL; "" without a file, or when its name is not UTF-8 (no URL reaches it)."""
     return f"{FILE_ROUTE}{quote(str(photo.file))}" if photo.file and is_valid(str(photo.file)) else ""
-
-
-def md_escape(text: str) -> str:
-    """Escape text for Markdown (captions and paths come from files and users)."""
-    text = html.escape(text, quote=False)
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>" else c for c in text)
 
 
 # -- whole views --------------------------------------------------------------------------------------------
@@ -133,7 +159,8 @@ def detail_markdown(photo: Hit) -> str:
     if photo.score is not None:
         lines.append(f"**Score** {photo.score:.3f}{score_parts(photo)}  ")
         if photo.matched:
-            where = " · ".join(f"{md_escape(', '.join(words))} ({field})" for field, words in photo.matched.items())
+            found = {field: ", ".join(map(md_escape, words)) for field, words in photo.matched.items()}
+            where = " · ".join(f"{words} ({field})" for field, words in found.items())
             lines.append(f"**Words found** {where}  ")
     if photo.offline:
         lines.append("**Offline**: its folder could not be read at the last index run; the file may not open now.  ")
@@ -141,16 +168,16 @@ def detail_markdown(photo: Hit) -> str:
         lines.append(f"**Taken** {md_escape(when(photo.date, photo.date_source))}  ")
         if photo.size:
             lines.append(f"**Size** {photo.size[0]} × {photo.size[1]} px  ")
-        lines.append(f"**File** `{photo.path.replace('`', '')}`  ")
+        lines.append(f"**File** {md_code(photo.path)}  ")
         link = original_link(photo)
         lines.append(f"[Open the original]({link})" if link else "(file name not UTF-8: the preview is the photo)")
     else:
-        lines.append(f"**Imported caption** `{photo.path.replace('`', '')}` (no image file)")
+        lines.append(f"**Imported caption** {md_code(photo.path)} (no image file)")
     return "\n".join(lines)
 
 
 def stats_markdown(stats: dict) -> str:
-    roots = ", ".join(f"`{r.replace('`', '')}`" for r in stats["roots"]) or "none yet"
+    roots = ", ".join(md_code(r) for r in stats["roots"]) or "none yet"
     failed = stats["failed"]
     offline = f"**{stats['offline']}** offline · " if stats.get("offline") else ""
     return (
@@ -161,7 +188,7 @@ def stats_markdown(stats: dict) -> str:
 
 def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
-        f"### Indexed `{readable(str(folder)).replace('`', '')}`",
+        f"### Indexed {md_code(readable(str(folder)))}",
         f"**{summary.added}** added · **{summary.updated}** updated · **{summary.moved}** moved · "
         f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed · "
         f"**{summary.offline}** offline",
@@ -170,9 +197,7 @@ def index_summary(summary: Summary, folder: Path) -> str:
         "processed again.",
     ]
     if summary.failed:
-        lines.append(
-            "Could not be read:\n" + "\n".join(f"- `{p.replace('`', '')}`: {md_escape(r)}" for p, r in summary.failed)
-        )
+        lines.append("Could not be read:\n" + "\n".join(f"- {md_code(p)}: {md_escape(r)}" for p, r in summary.failed))
     if summary.offline_folders:
         lines.append(
             "Kept, marked offline (not removed):\n"
