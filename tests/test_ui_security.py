@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,106 @@ def test_launch_options(monkeypatch, caplog, site):
     with caplog.at_level("WARNING", logger="glimpse.ui.server"):
         launch(demo, site["app_library"], host="0.0.0.0")
     assert "without --auth" in caplog.text
+
+
+# -- before login, nothing about the library -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def locked(site, tiny_models, tmp_path_factory):
+    """The site's library behind --auth, on its own port."""
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+
+    app_library = Library(site["index"], tiny_models)
+    demo = build_app(app_library, thumbs_dir=tmp_path_factory.mktemp("locked") / "thumbs")
+    with serving(demo, app_library, auth=("ann", "s3cret:pass")) as url:
+        yield {"url": url, "port": int(url.rstrip("/").rsplit(":", 1)[1]), "app_library": app_library}
+
+
+PUBLIC_ROUTES = [
+    "/", "/?__theme=dark", "/config", "/info", "/gradio_api/info", "/gradio_api/info?all_endpoints=true",
+    "/gradio_api/openapi.json", "/openapi.json", "/docs", "/redoc", "/theme.css", "/gradio_api/theme.css",
+    "/manifest.json", "/robots.txt", "/favicon.ico", "/pwa_icon", "/gradio_api/app_id", "/gradio_api/token",
+    "/gradio_api/user", "/gradio_api/login_check", "/gradio_api/startup-events", "/gradio_api/queue/status",
+    "/gradio_api/runs", "/gradio_api/deep_link", "/monitoring", "/monitoring/summary", "/gradio_api/mcp/schema",
+    "/gradio_api/upload_progress?upload_id=x", "/gradio_api/queue/data?session_hash=x",
+    "/gradio_api/call/search/x", "/static/img/logo.svg", "/svelte/x.js", "/gradio_api/file=x.jpg",
+]  # fmt: skip
+
+
+def test_nothing_about_the_library_before_login(site, locked):
+    """Every route a stranger can reach, GET and POST: no library or index path, no photo name, no counts, no
+    API description."""
+    import httpx
+
+    library, index = site["library"], site["index"]
+    stats = locked["app_library"].stats()
+    secrets = [str(library), str(index), "chelsea", "coffee", "named_endpoints", "search_gallery", "api_name",
+               f"**{stats['indexed']}** photos", "Index or re-index"]  # fmt: skip
+    port, url = locked["port"], locked["url"]
+    answers = {route: get(port, route) for route in PUBLIC_ROUTES}
+    posts = {
+        "/gradio_api/queue/join": {"data": [], "fn_index": 0, "session_hash": "x"},
+        "/gradio_api/call/search": {"data": ["cat", 3]},
+        "/gradio_api/run/search": {"data": ["cat", 3]},
+        "/gradio_api/upload": None,
+        "/gradio_api/cancel": {"session_hash": "x", "fn_index": 0, "event_id": "x"},
+        "/login": None,
+    }
+    for route, body in posts.items():
+        response = httpx.post(f"{url.rstrip('/')}{route}", json=body)
+        answers[f"POST {route}"] = (response.status_code, {}, response.content)
+    leaks = {}
+    for route, (status, _, body) in answers.items():
+        text = body.decode("utf-8", "replace")
+        if leaked := [s for s in secrets if s in text]:
+            leaks[f"{route} ({status})"] = leaked
+    assert not leaks
+    status, _, page = answers["/"]
+    assert status == 200 and b"auth_required" in page  # the login page itself still loads
+    assert answers["/config"][0] == 401 and answers["/gradio_api/info"][0] == 401
+
+
+def test_the_library_is_named_after_login(locked, site):
+    """What the page no longer carries, the signed-in app fills in on load: the index folder, the library's."""
+    from gradio_client import Client
+
+    client = Client(locked["url"], auth=("ann", "s3cret:pass"), verbose=False)
+    header, intro, *_, folder = client.predict(None, api_name="/overview")
+    assert str(site["index"]) in intro and "photos indexed" in header
+    assert folder["value"] == str(site["library"]) and [str(site["library"])] * 2 in folder["choices"]
+    assert client.predict("/elsewhere", api_name="/overview")[-1]["value"] == "/elsewhere"  # a choice is kept
+
+
+# -- wrong passwords -----------------------------------------------------------------------------------------
+def test_repeated_wrong_passwords_are_slowed_down(site, tiny_models, tmp_path):
+    import httpx
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+
+    app_library = Library(site["index"], tiny_models)
+    demo = build_app(app_library, thumbs_dir=tmp_path / "thumbs")
+    with serving(demo, app_library, auth=("ann", "s3cret:pass")) as url:
+
+        def login(password: str) -> httpx.Response:
+            return httpx.post(f"{url}login", data={"username": "ann", "password": password})
+
+        assert [login(f"guess-{n}").status_code for n in range(10)] == [400] * 10
+        started = time.monotonic()
+        refused = login("guess-10")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert login("s3cret:pass").status_code == 429  # not even checked while the client must wait
+        while (answer := login("s3cret:pass")).status_code == 429:
+            assert time.monotonic() - started < 5
+            time.sleep(0.2)
+        assert answer.status_code == 200 and time.monotonic() - started >= 0.9
+        assert [login(f"again-{n}").status_code for n in range(10)] == [400] * 10  # a login cleared the count
+
+
+def test_the_login_throttle_is_bounded():
+    from glimpse.ui.gate import LoginThrottle
+
+    throttle = LoginThrottle(app=None, clients=100)
+    for n in range(1000):
+        throttle._note(f"10.0.{n // 256}.{n % 256}", 10, time.monotonic() + 60)
+    assert len(throttle.failures) == 100 and "10.0.3.231" in throttle.failures  # the latest kept
+    assert throttle.delay(9) == 0 and throttle.delay(10) == 1 and throttle.delay(11) == 2 and throttle.delay(99) == 60

@@ -93,7 +93,7 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
         with gr.Tab("Duplicates", id="duplicates"):
             duplicates = parts.duplicates_tab()
         with gr.Tab("Index", id="index"):
-            index = parts.index_tab(library.index_dir, [str(r) for r in library.roots()])
+            index = parts.index_tab()
     return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api())
 
 
@@ -128,14 +128,15 @@ def _wire_similar(ui: Handlers, layout: Layout) -> None:
 
 def _overview_outputs(layout: Layout) -> list:
     lib = layout.library
-    return [layout.header, layout.search.label, layout.search.folder, lib.label, lib.plot, lib.failed_info,
-            lib.failures, layout.index.folder]  # fmt: skip
+    return [layout.header, layout.index.intro, layout.search.label, layout.search.folder, lib.label, lib.plot,
+            lib.failed_info, lib.failures, layout.index.folder]  # fmt: skip
 
 
 def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     lib = layout.library
     overview, inputs, outputs = _overview_outputs(layout), lib.inputs, lib.outputs
-    demo.load(ui.overview, None, overview, api_name="overview", **QUICK).then(
+    index = layout.index
+    demo.load(ui.overview, [index.folder], overview, api_name="overview", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_first", **QUICK
     )
     lib.number.submit(ui.browse, inputs, outputs, api_name="browse", **QUICK)
@@ -147,10 +148,9 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
         button.click(
             lambda n, o, lb, step=step: ui.browse((n or 1) + step, o, lb), inputs, outputs, api_name=name, **QUICK
         )
-    index = layout.index
     index.start.click(
         ui.index, [index.folder], [index.result], api_name="index", concurrency_id="index", concurrency_limit=1
-    ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
+    ).then(ui.overview, [index.folder], overview, api_name="overview_after_index", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_after_index", **QUICK
     )
 

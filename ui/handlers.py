@@ -251,9 +251,12 @@ class Handlers:
         }
 
     @readable
-    def overview(self) -> dict:
-        """Everything that changes when the index does: counts, label choices, folders, plot, failures."""
+    def overview(self, folder: str | None = None) -> dict:
+        """Everything that changes when the index does: counts, label choices, folders, plot, failures; and what
+        names the library (the Index tab's folder and text), which the page leaves out until a visitor signs in.
+        `folder`: the Index tab's choice, kept (the first library folder when there is none)."""
         layout = self.layout
+        roots = [str(r) for r in self.library.roots()]
         counts = self.library.label_counts()
         label_choices = [("Any label", "")] + [(f"{n} ({c})", n) for n, c in counts]
         top = counts[:PLOT_LABELS]
@@ -277,7 +280,8 @@ class Handlers:
             ),
             layout.library.failed_info: views.failures_markdown(len(failed)),
             layout.library.failures: gr.update(value=failed, visible=bool(failed)),
-            layout.index.folder: gr.update(choices=[str(r) for r in self.library.roots()]),
+            layout.index.intro: views.index_intro(self.library.index_dir),
+            layout.index.folder: gr.update(choices=roots, value=folder or (roots[0] if roots else None)),
         }
 
     # -- index ------------------------------------------------------------------------------------------

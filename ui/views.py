@@ -149,6 +149,13 @@ def stats_markdown(stats: dict) -> str:
     )
 
 
+def index_intro(index_dir: Path) -> str:
+    return (
+        f"Index or re-index a folder on the machine running glimpse, into `{str(index_dir).replace('`', '')}`. "
+        "Only new and changed photos go through the models; on a CPU that is about one photo a second."
+    )
+
+
 def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
         f"### Indexed `{str(folder).replace('`', '')}`",
