@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import shutil
 import socket
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -105,16 +108,19 @@ def test_library_photos_are_served(site):
     assert status == 200  # `..` that stays inside the library is fine
 
 
-def test_the_guard_alone(site):
-    """LibraryFileGuard's rule, without Gradio: inside a root only visible image files."""
+def test_the_guard_alone(site, tmp_path):
+    """LibraryFileGuard's rule, without Gradio: inside a root only visible image files; else only glimpse's own
+    temporary files."""
     from glimpse.ui.guard import refused, requested_file
 
-    roots = [site["library"]]
-    assert refused(f"{site['library']}/notes.txt", roots)
-    assert refused(f"{site['library']}/.hidden/private.jpg", roots)
-    assert not refused(f"{site['library']}/pets/chelsea.jpg", roots)
-    # outside the roots (also where a symlink inside leads): Gradio's own allow-list decides, and refuses
-    assert not refused("/etc/passwd", roots) and not refused(f"{site['library']}/link.jpg", roots)
+    roots, temp = [site["library"]], [tmp_path]
+    assert refused(f"{site['library']}/notes.txt", roots, temp)
+    assert refused(f"{site['library']}/.hidden/private.jpg", roots, temp)
+    assert not refused(f"{site['library']}/pets/chelsea.jpg", roots, temp)
+    assert not refused(f"{tmp_path}/upload/x.html", roots, temp)
+    # outside the roots and the temporary folder (also where a symlink inside leads)
+    assert refused("/etc/passwd", roots, temp) and refused(f"{site['library']}/link.jpg", roots, temp)
+    assert refused("/tmp/gradio/x.jpg", roots, temp) and refused(f"{tmp_path}/x\0.jpg", roots, temp)
     assert requested_file("/gradio_api/file=/a/b.jpg") == "/a/b.jpg" and requested_file("/config") is None
 
 
@@ -324,6 +330,92 @@ def test_the_library_is_named_after_login(locked, site):
     assert str(site["index"]) in intro and "photos indexed" in header
     assert folder["value"] == str(site["library"]) and [str(site["library"])] * 2 in folder["choices"]
     assert client.predict("/elsewhere", api_name="/overview")[-1]["value"] == "/elsewhere"  # a choice is kept
+
+
+# -- paths that can't be resolved ----------------------------------------------------------------------------
+@contextmanager
+def server_log():
+    """Everything the server logs meanwhile (uvicorn's and Gradio's loggers don't all reach the root one), with
+    tracebacks."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: lines.append(logging.Formatter().format(record))
+    loggers = [logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.error", "uvicorn.access", "gradio")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+
+
+def test_nul_bytes_and_symlink_loops_are_refused_quietly(site):
+    lib, out = site["library"], site["outside"]
+    for folder in (lib, out):
+        if not (folder / "loop.jpg").is_symlink():
+            (folder / "loop.jpg").symlink_to(folder / "loop.jpg")
+            (folder / "loop-a").symlink_to(folder / "loop-b")
+            (folder / "loop-b").symlink_to(folder / "loop-a")
+    requests = {
+        "NUL in a library photo's name": f"/gradio_api/file={lib}/pets/chelsea.jpg%00.txt",
+        "NUL in a library folder": f"/gradio_api/file={lib}/pets%00/chelsea.jpg",
+        "NUL outside": "/gradio_api/file=/etc/passwd%00",
+        "NUL alone": "/gradio_api/file=%00",
+        "NUL, old route": f"/gradio_api/file/{lib}/%00.jpg",
+        "NUL, relative": "/gradio_api/file=%00/../x.jpg",
+        "self loop in the library": f"/gradio_api/file={lib}/loop.jpg",
+        "two-link loop in the library": f"/gradio_api/file={lib}/loop-a/x.jpg",
+        "self loop outside": f"/gradio_api/file={out}/loop.jpg",
+        "two-link loop outside": f"/gradio_api/file={out}/loop-a/x.jpg",
+    }
+    with server_log() as log:
+        answers = {name: get(site["port"], path)[0] for name, path in requests.items()}
+    assert all(400 <= status < 500 for status in answers.values()), answers
+    assert not [line for line in log if "Traceback" in line or "Exception in ASGI" in line], log
+
+
+# -- glimpse's own temporary folder --------------------------------------------------------------------------
+def test_the_app_has_a_private_temporary_folder(site, tiny_models):
+    import httpx
+    from glimpse.ui import tempdir
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+
+    temp = Path(site["demo"].GRADIO_CACHE)
+    assert temp.parent == Path(os.environ["GLIMPSE_TEMP_DIR"]) and os.environ["GRADIO_TEMP_DIR"] == str(temp)
+    assert temp.stat().st_mode & 0o777 == 0o700 and temp.stat().st_uid == os.getuid()
+    small = (DATA / "pets" / "chelsea.jpg").read_bytes()
+    response = httpx.post(f"{site['url']}gradio_api/upload", files={"files": ("ok.jpg", small, "image/jpeg")})
+    (stored,) = response.json()
+    assert Path(stored).is_relative_to(temp) and get(site["port"], f"/gradio_api/file={stored}")[0] == 200
+
+    # what other apps leave in the machine's shared Gradio folder, or Gradio's examples cache, is not served
+    shared = Path(tempfile.gettempdir()) / "gradio" / "glimpse-test-other-app"
+    shared.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "pets" / "chelsea.jpg", shared / "theirs.jpg")
+    (shared / "theirs.txt").write_text(SECRET)
+    try:
+        for name in ("theirs.jpg", "theirs.txt"):
+            status, _, body = get(site["port"], f"/gradio_api/file={shared / name}")
+            assert status == 403 and SECRET.encode() not in body and body[:2] != b"\xff\xd8", name
+    finally:
+        shutil.rmtree(shared)
+    assert get(site["port"], f"/gradio_api/file={REPO}/.gradio/cached_examples/x.jpg")[0] == 403
+
+    # thumbnails live there too; another index gets another folder
+    other = Library(site["index"], tiny_models)
+    build_app(other)
+    assert (temp / "thumbs").is_dir() and (temp / "thumbs").stat().st_mode & 0o777 == 0o700
+    assert tempdir.for_index(site["library"] / "another-index") not in (temp, temp.parent)
+    tempdir.use(temp)  # as it was for the running app
+
+    # a temporary folder that is a link (someone else's trap) is refused
+    trap = temp.parent / "trap"
+    if not trap.is_symlink():
+        trap.symlink_to(site["outside"], target_is_directory=True)
+    with pytest.raises(tempdir.UnsafeTempFolder):
+        tempdir.private(trap)
 
 
 # -- wrong passwords -----------------------------------------------------------------------------------------

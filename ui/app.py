@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from . import layout as parts
+from . import tempdir
 from .handlers import Handlers
 from .library import Library
 from .thumbs import Thumbnails
@@ -64,10 +65,21 @@ class Layout:
     similar_api: parts.SimilarApi
 
 
-def build_app(library: Library, examples: Path | None = EXAMPLES, thumbs_dir: str | Path | None = None) -> gr.Blocks:
+def build_app(
+    library: Library,
+    examples: Path | None = EXAMPLES,
+    thumbs_dir: str | Path | None = None,
+    temp_dir: str | Path | None = None,
+) -> gr.Blocks:
     """The web app over `library` (whose index may not exist yet). Its models load lazily, once, and are shared
-    by every request. `examples`: a folder of sample photos for the Describe tab, left out when absent."""
-    thumbs = Thumbnails(thumbs_dir or Path(gr.utils.get_upload_folder()) / "glimpse-thumbs")
+    by every request. `examples`: a folder of sample photos for the Describe tab, left out when absent.
+
+    `temp_dir`: the app's private temporary folder (uploads, the files it sends, thumbnails), by default the
+    index's own (see tempdir.py); it becomes Gradio's temporary folder for this process, and the app's
+    `GRADIO_CACHE`. `thumbs_dir`: thumbnails elsewhere (tests)."""
+    temp = tempdir.private(temp_dir) if temp_dir else tempdir.for_index(library.index_dir)
+    tempdir.use(temp)  # before any component is built: each reads it once
+    thumbs = Thumbnails(thumbs_dir or temp / "thumbs")
     with gr.Blocks(title="glimpse", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         layout = lay_out(library, examples)
         ui = Handlers(library, thumbs, layout)
