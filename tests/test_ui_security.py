@@ -418,6 +418,41 @@ def test_the_app_has_a_private_temporary_folder(site, tiny_models):
         tempdir.private(trap)
 
 
+# -- ids and pages out of range ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("api", "data", "message"),
+    [
+        ("similar", [10**30, None, 3], "no photo with id 1000000000000000000000000000000"),
+        ("similar", [2**63, None, 3], "ids are whole numbers from 1 to 9223372036854775807"),
+        ("similar", [-3, None, 3], "no photo with id -3"),
+        ("similar", [1e30, None, 3], "ids are whole numbers"),
+        ("search", ["cat", float("nan"), "", "", "", ""], "k must be a whole number"),
+    ],
+)
+def test_ids_and_counts_out_of_range_get_a_clear_error(site, api, data, message):
+    import httpx
+
+    call = httpx.post(f"{site['url']}gradio_api/call/{api}", content=json.dumps({"data": data}),
+                      headers={"content-type": "application/json"})  # fmt: skip
+    stream = httpx.get(f"{site['url']}gradio_api/call/{api}/{call.json()['event_id']}", timeout=30).text
+    assert "event: error" in stream and message in stream, stream
+
+
+def test_library_rules_for_ids_and_pages(site, run_cli):
+    from glimpse.indexer.errors import InvalidArgument, NotInIndex
+
+    library = site["app_library"]
+    for bad in (10**30, 2**63, -1, 0, "99999999999999999999999", 2.5, float("nan"), float("inf")):
+        with pytest.raises(NotInIndex, match="ids are whole numbers"):
+            library.similar(bad)
+    for bad in (float("nan"), float("inf"), 2.5, "two"):
+        with pytest.raises(InvalidArgument, match="not a page number"):
+            library.page(bad)
+    assert library.page(10**30).number == library.page(1).pages  # past the end: the last page
+    code, out, err = run_cli("similar", "99999999999999999999999", "--index", site["index"])
+    assert code == 1 and "ids are whole numbers" in err and "Traceback" not in err + out
+
+
 # -- wrong passwords -----------------------------------------------------------------------------------------
 def test_repeated_wrong_passwords_are_slowed_down(site, tiny_models, tmp_path):
     import httpx

@@ -62,6 +62,14 @@ def _date(value: str | None, name: str) -> date | None:
         raise gr.Error(f"{name}: {value!r} is not a date (use YYYY-MM-DD)", print_exception=False) from None
 
 
+def _whole(value, name: str) -> int:
+    """A count or a number from an API caller, as an int; a readable error when it isn't one (NaN, infinity)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise gr.Error(f"{name} must be a whole number, not {value!r}", print_exception=False) from None
+
+
 def _filters(label: str | None, folder: str | None, since: str | None, until: str | None) -> Filters:
     filters = Filters(label=label or None, folder=folder or None, since=_date(since, "from"), until=_date(until, "to"))
     if filters.since and filters.until and filters.since > filters.until:
@@ -133,7 +141,7 @@ class Handlers:
         found in its caption, labels or file name). Optional filters: a label, a folder, a capture-date range
         (YYYY-MM-DD); `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
-        results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
+        results = self.library.search(query or "", k=max(1, min(_whole(k, "k"), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
@@ -175,14 +183,14 @@ class Handlers:
         `image`, most alike first: ResNet-18 image features, not captions. Results are shaped as /search's, with
         `score` the image similarity (1 = the same picture). An indexed photo is left out of its own results; an
         uploaded copy of one finds it first."""
-        k = max(1, min(int(k or 10), 1000))
+        k = max(1, min(_whole(k or 10, "k"), 1000))
         has_id = photo_id is not None and str(photo_id).strip() != ""
         if image and has_id:
             raise gr.Error("Give a photo id or an image, not both.", print_exception=False)
         if image:
             hits = self._like_upload(check_upload(image), k)
         elif has_id:
-            hits = self.library.similar(int(photo_id), k=k)
+            hits = self.library.similar(photo_id, k=k)
         else:
             raise gr.Error("Give a photo id (the `id` of a search result) or an image.", print_exception=False)
         return [api_result(hit) for hit in hits]
