@@ -147,10 +147,11 @@ def _overview_outputs(layout: Layout) -> list:
 def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     lib = layout.library
     overview, inputs, outputs = _overview_outputs(layout), lib.inputs, lib.outputs
-    index = layout.index
-    demo.load(ui.overview, [index.folder], overview, api_name="overview", **QUICK).then(
+    demo.load(ui.overview, None, overview, api_name="overview", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_first", **QUICK
     )
+    index = layout.index
+    demo.load(ui.first_folder, None, [index.folder], api_name="first_folder", **QUICK)
     lib.number.submit(ui.browse, inputs, outputs, api_name="browse", **QUICK)
     gr.on(
         [lib.order.change, lib.label.change], lambda _n, o, lb: ui.browse(1, o, lb), inputs, outputs,
@@ -162,7 +163,7 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
         )
     index.start.click(
         ui.index, [index.folder], [index.result], api_name="index", concurrency_id="index", concurrency_limit=1
-    ).then(ui.overview, [index.folder], overview, api_name="overview_after_index", **QUICK).then(
+    ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_after_index", **QUICK
     )
 

@@ -259,10 +259,10 @@ class Handlers:
         }
 
     @readable
-    def overview(self, folder: str | None = None) -> dict:
+    def overview(self) -> dict:
         """Everything that changes when the index does: counts, label choices, folders, plot, failures; and what
-        names the library (the Index tab's folder and text), which the page leaves out until a visitor signs in.
-        `folder`: the Index tab's choice, kept (the first library folder when there is none)."""
+        names the library (the Index tab's text and folder choices), which the page leaves out until a visitor
+        signs in."""
         layout = self.layout
         roots = [str(r) for r in self.library.roots()]
         counts = self.library.label_counts()
@@ -289,8 +289,13 @@ class Handlers:
             layout.library.failed_info: views.failures_markdown(len(failed)),
             layout.library.failures: gr.update(value=failed, visible=bool(failed)),
             layout.index.intro: views.index_intro(self.library.index_dir),
-            layout.index.folder: gr.update(choices=roots, value=folder or (roots[0] if roots else None)),
+            layout.index.folder: gr.update(choices=roots),
         }
+
+    def first_folder(self):
+        """The Index tab's folder when the page loads: the first library folder."""
+        roots = self.library.roots()
+        return str(roots[0]) if roots else ""
 
     # -- index ------------------------------------------------------------------------------------------
     @readable

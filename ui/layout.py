@@ -223,10 +223,11 @@ class IndexTab(Parts):
 
 
 def index_tab() -> IndexTab:
-    """Built empty: the index folder and the library folders are filled in by `Handlers.overview` on load."""
+    """Built empty: the index folder and the library folders are filled in on load (`Handlers.overview`,
+    `Handlers.first_folder`), so that the page names none of them before a visitor signs in."""
     intro = gr.Markdown(elem_id="index-intro")
     folder = gr.Dropdown(
-        label="Folder", choices=[], value=None, allow_custom_value=True, elem_id="index-folder",
+        label="Folder", choices=[], value="", allow_custom_value=True, elem_id="index-folder",
         info="A folder indexed before, or type the path of a new one.",
     )  # fmt: skip
     with gr.Row():
