@@ -22,6 +22,7 @@ ENV = {
     "device": "GLIMPSE_DEVICE",
     "precision": "GLIMPSE_PRECISION",
     "auth": "GLIMPSE_AUTH",  # `glimpse serve --auth USER:PASSWORD`
+    "temp": "GLIMPSE_TEMP_DIR",  # where the web app keeps uploads and thumbnails (ui/tempdir.py)
 }
 
 

@@ -76,5 +76,9 @@ class NotInIndex(GlimpseError):
     """The photo asked about is not in the index (or has no image embedding yet)."""
 
 
+class InvalidArgument(GlimpseError):
+    """A value a caller gave can't mean anything here (a page number of 2.5, NaN)."""
+
+
 class InvalidInput(GlimpseError):
     """A user-supplied file (JSONL import, eval queries) is malformed."""

@@ -29,6 +29,13 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _temp_dir(tmp_path_factory):
+    """The web app's temporary folders (uploads, thumbnails) go under the session's temp folder, not the
+    machine's (module-scoped apps are built before `_isolated` runs, so this is session-wide)."""
+    os.environ["GLIMPSE_TEMP_DIR"] = str(tmp_path_factory.mktemp("glimpse-temp"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """Every test gets its own index location and data home, so none touches a real library."""

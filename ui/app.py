@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from . import layout as parts
+from . import tempdir
 from .handlers import Handlers
 from .library import Library
 from .thumbs import Thumbnails
@@ -64,10 +65,21 @@ class Layout:
     similar_api: parts.SimilarApi
 
 
-def build_app(library: Library, examples: Path | None = EXAMPLES, thumbs_dir: str | Path | None = None) -> gr.Blocks:
+def build_app(
+    library: Library,
+    examples: Path | None = EXAMPLES,
+    thumbs_dir: str | Path | None = None,
+    temp_dir: str | Path | None = None,
+) -> gr.Blocks:
     """The web app over `library` (whose index may not exist yet). Its models load lazily, once, and are shared
-    by every request. `examples`: a folder of sample photos for the Describe tab, left out when absent."""
-    thumbs = Thumbnails(thumbs_dir or Path(gr.utils.get_upload_folder()) / "glimpse-thumbs")
+    by every request. `examples`: a folder of sample photos for the Describe tab, left out when absent.
+
+    `temp_dir`: the app's private temporary folder (uploads, the files it sends, thumbnails), by default the
+    index's own (see tempdir.py); it becomes Gradio's temporary folder for this process, and the app's
+    `GRADIO_CACHE`. `thumbs_dir`: thumbnails elsewhere (tests)."""
+    temp = tempdir.private(temp_dir) if temp_dir else tempdir.for_index(library.index_dir)
+    tempdir.use(temp)  # before any component is built: each reads it once
+    thumbs = Thumbnails(thumbs_dir or temp / "thumbs")
     with gr.Blocks(title="glimpse", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         layout = lay_out(library, examples)
         ui = Handlers(library, thumbs, layout)
@@ -93,7 +105,7 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
         with gr.Tab("Duplicates", id="duplicates"):
             duplicates = parts.duplicates_tab()
         with gr.Tab("Index", id="index"):
-            index = parts.index_tab(library.index_dir, [str(r) for r in library.roots()])
+            index = parts.index_tab()
     return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api())
 
 
@@ -128,8 +140,8 @@ def _wire_similar(ui: Handlers, layout: Layout) -> None:
 
 def _overview_outputs(layout: Layout) -> list:
     lib = layout.library
-    return [layout.header, layout.search.label, layout.search.folder, lib.label, lib.plot, lib.failed_info,
-            lib.failures, layout.index.folder]  # fmt: skip
+    return [layout.header, layout.index.intro, layout.search.label, layout.search.folder, lib.label, lib.plot,
+            lib.failed_info, lib.failures, layout.index.folder]  # fmt: skip
 
 
 def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
@@ -138,6 +150,8 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     demo.load(ui.overview, None, overview, api_name="overview", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_first", **QUICK
     )
+    index = layout.index
+    demo.load(ui.first_folder, None, [index.folder], api_name="first_folder", **QUICK)
     lib.number.submit(ui.browse, inputs, outputs, api_name="browse", **QUICK)
     gr.on(
         [lib.order.change, lib.label.change], lambda _n, o, lb: ui.browse(1, o, lb), inputs, outputs,
@@ -147,7 +161,6 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
         button.click(
             lambda n, o, lb, step=step: ui.browse((n or 1) + step, o, lb), inputs, outputs, api_name=name, **QUICK
         )
-    index = layout.index
     index.start.click(
         ui.index, [index.folder], [index.result], api_name="index", concurrency_id="index", concurrency_limit=1
     ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(

@@ -69,6 +69,14 @@ def _date(value: str | None, name: str) -> date | None:
         raise fail(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def _whole(value, name: str) -> int:
+    """A count or a number from an API caller, as an int; a readable error when it isn't one (NaN, infinity)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise gr.Error(f"{name} must be a whole number, not {value!r}", print_exception=False) from None
+
+
 def _filters(label: str | None, folder: str | None, since: str | None, until: str | None) -> Filters:
     filters = Filters(label=label or None, folder=folder or None, since=_date(since, "from"), until=_date(until, "to"))
     if filters.since and filters.until and filters.since > filters.until:
@@ -141,7 +149,7 @@ class Handlers:
         last index run: the photo is kept, but its file may not open now). Optional filters: a label, a folder,
         a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
         filters = _filters(label, folder, since, until)
-        results = self.library.search(query or "", k=max(1, min(int(k), 1000)), filters=filters)
+        results = self.library.search(query or "", k=max(1, min(_whole(k, "k"), 1000)), filters=filters)
         return [api_result(hit) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
@@ -183,14 +191,14 @@ class Handlers:
         `image`, most alike first: ResNet-18 image features, not captions. Results are shaped as /search's, with
         `score` the image similarity (1 = the same picture). An indexed photo is left out of its own results; an
         uploaded copy of one finds it first."""
-        k = max(1, min(int(k or 10), 1000))
+        k = max(1, min(_whole(k or 10, "k"), 1000))
         has_id = photo_id is not None and str(photo_id).strip() != ""
         if image and has_id:
             raise fail("Give a photo id or an image, not both.")
         if image:
             hits = self._like_upload(check_upload(image), k)
         elif has_id:
-            hits = self.library.similar(int(photo_id), k=k)
+            hits = self.library.similar(photo_id, k=k)
         else:
             raise fail("Give a photo id (the `id` of a search result) or an image.")
         return [api_result(hit) for hit in hits]
@@ -264,8 +272,11 @@ class Handlers:
 
     @readable
     def overview(self) -> dict:
-        """Everything that changes when the index does: counts, label choices, folders, plot, failures."""
+        """Everything that changes when the index does: counts, label choices, folders, plot, failures; and what
+        names the library (the Index tab's text and folder choices), which the page leaves out until a visitor
+        signs in."""
         layout = self.layout
+        roots = [str(r) for r in self.library.roots()]
         counts = self.library.label_counts()
         label_choices = [("Any label", "")] + [(f"{n} ({c})", n) for n, c in counts]
         top = counts[:PLOT_LABELS]
@@ -289,8 +300,14 @@ class Handlers:
             ),
             layout.library.failed_info: views.failures_markdown(len(failed)),
             layout.library.failures: gr.update(value=failed, visible=bool(failed)),
-            layout.index.folder: gr.update(choices=[str(r) for r in self.library.roots() if names.is_valid(str(r))]),
+            layout.index.intro: views.index_intro(self.library.index_dir),
+            layout.index.folder: gr.update(choices=[r for r in roots if names.is_valid(r)]),
         }
+
+    def first_folder(self):
+        """The Index tab's folder when the page loads: the first library folder."""
+        roots = [str(r) for r in self.library.roots() if names.is_valid(str(r))]
+        return roots[0] if roots else ""
 
     # -- index ------------------------------------------------------------------------------------------
     @readable

@@ -11,7 +11,6 @@ from glimpse.indexer.scan import is_image_name
 from glimpse.search.duplicates import NEAR_THRESHOLD
 
 from .upload import ACCEPTED, photo_input
-from .views import md_code
 
 RESULTS = 24  # default number of search results
 
@@ -217,24 +216,24 @@ def duplicates_tab() -> DuplicatesTab:
 
 @dataclass
 class IndexTab(Parts):
+    intro: gr.Markdown  # names the index folder: filled on load, so the page says nothing before a login
     folder: gr.Dropdown
     start: gr.Button
     result: gr.Markdown
 
 
-def index_tab(index_dir: Path, roots: list[str]) -> IndexTab:
-    gr.Markdown(
-        f"Index or re-index a folder on the machine running glimpse, into {md_code(index_dir)}. "
-        "Only new and changed photos go through the models; on a CPU that is about one photo a second."
-    )
+def index_tab() -> IndexTab:
+    """Built empty: the index folder and the library folders are filled in on load (`Handlers.overview`,
+    `Handlers.first_folder`), so that the page names none of them before a visitor signs in."""
+    intro = gr.Markdown(elem_id="index-intro")
     folder = gr.Dropdown(
-        label="Folder", choices=roots, value=roots[0] if roots else None, allow_custom_value=True,
-        elem_id="index-folder", info="A folder indexed before, or type the path of a new one.",
+        label="Folder", choices=[], value="", allow_custom_value=True, elem_id="index-folder",
+        info="A folder indexed before, or type the path of a new one.",
     )  # fmt: skip
     with gr.Row():
         start = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
     result = gr.Markdown(elem_id="index-result")
-    return IndexTab(folder, start, result)
+    return IndexTab(intro, folder, start, result)
 
 
 @dataclass

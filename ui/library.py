@@ -23,7 +23,7 @@ import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import decode
-from glimpse.indexer.errors import GlimpseError, IndexNotFound, ModelMismatch, NotInIndex
+from glimpse.indexer.errors import GlimpseError, IndexNotFound, InvalidArgument, ModelMismatch, NotInIndex
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
 from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
@@ -39,6 +39,37 @@ FOLDER_DEPTH = 2  # folder filter choices: the roots and their folders this deep
 MAX_FOLDERS = 500
 SAME_MODEL_PROBES = 8  # stored captions re-embedded to tell whether a text model is the index's own
 SAME_MODEL_COSINE = 0.99  # ... and how close their embeddings must come
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER, so the largest catalog row id: photo ids are 1 to this
+
+
+def _whole(value) -> int | None:
+    """`value` as an int when it is a whole number (an int, an integral float, a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    try:
+        return int(str(value).strip()) if isinstance(value, str) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def photo_id(value) -> int:
+    """`value` as a photo id. NotInIndex, saying what ids are, when it can't be one (not a whole number, or one
+    SQLite can't hold: no such photo can exist), so that no front-end hands SQLite a number it chokes on."""
+    number = _whole(value)
+    if number is None:
+        raise NotInIndex(f"{value!r} is not a photo id: ids are whole numbers from 1 to {MAX_ID}")
+    if not 1 <= number <= MAX_ID:
+        raise NotInIndex(f"no photo with id {number} in the index: ids are whole numbers from 1 to {MAX_ID}")
+    return number
+
+
+def _names_an_id(ref) -> bool:
+    """True when `similar`'s `ref` is meant as a photo id rather than a file."""
+    if isinstance(ref, (int, float)):
+        return True
+    return isinstance(ref, str) and ref.strip().lstrip("+-").isdigit() and not Path(ref).exists()
 
 
 def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
@@ -164,7 +195,10 @@ class Library:
             return evaluate(Searcher(store, self.models.embedder), queries)
 
     def page(self, number: int = 1, per_page: int = 24, order: str = "date", label: str | None = None) -> Page:
-        """One page of indexed photos, newest first (`date`) or by folder and name (`path`)."""
+        """One page of indexed photos, newest first (`date`) or by folder and name (`path`). A number past the
+        last page gives the last page, one before the first the first; one that is not a whole number, an error."""
+        if _whole(number) is None:
+            raise InvalidArgument(f"{number!r} is not a page number")
         with self._lock:
             catalog, filters = self._open().catalog, Filters(label=label)
             total = catalog.count(filters)
@@ -208,6 +242,8 @@ class Library:
         (left out of its own results), or any image file, such as an upload (a copy in the library comes first).
 
         A file outside the index goes through ResNet-18 outside the store's lock, so searches are not held up."""
+        if _names_an_id(ref):
+            ref = photo_id(ref)
         with self._lock:
             store = self._open()
             finder = SimilarFinder(store)

@@ -3,9 +3,11 @@
 - Bound to 127.0.0.1 unless a host is given; no share link unless asked; no analytics, no SSR node process,
   no MCP server.
 - The file route serves the library roots (`allowed_paths`, kept equal to the roots as folders are indexed
-  from the app) and Gradio's own upload/cache folder, never the index folder (`blocked_paths`), and inside a
-  root only visible image files (`LibraryFileGuard`).
+  from the app) and the app's own temporary folder (tempdir.py: uploads and the files it sends), never the
+  index folder (`blocked_paths`), and inside a root only visible image files (`LibraryFileGuard`).
 - Uploads are capped at `max_file_size`; `auth` (user, password) puts a login in front of the pages and the API.
+  The login page gives nothing away (no API description; FastAPI's schema and docs are off), and repeated wrong
+  passwords from one address are slowed down (gate.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import gradio as gr
 from glimpse.indexer.config import ENV
 from starlette.middleware import Middleware
 
+from . import tempdir
 from .app import CSS, theme
+from .gate import LoginPage, LoginThrottle
 from .guard import LibraryFileGuard
 from .library import Library
 from .upload import MAX_UPLOAD
@@ -80,6 +84,12 @@ def launch(
             demo.allowed_paths.append(str(root))
 
     library.on_new_root(add_root)
+    tempdir.use(demo.GRADIO_CACHE)  # the folder build_app chose (and the app's components use), again
+    middleware = [
+        Middleware(LoginThrottle),
+        Middleware(LoginPage),
+        Middleware(LibraryFileGuard, roots=lambda: list(demo.allowed_paths), temp=demo.GRADIO_CACHE),
+    ]
     threading.Thread(target=library.warm_up, name="glimpse-warm-up", daemon=True).start()
     for warning in exposure_warnings(host, share, auth):
         log.warning(warning)
@@ -93,7 +103,7 @@ def launch(
         blocked_paths=[str(library.index_dir)],
         max_file_size=max_file_size,
         state_session_capacity=SESSIONS,
-        app_kwargs={"middleware": [Middleware(LibraryFileGuard, roots=lambda: list(demo.allowed_paths))]},
+        app_kwargs={"middleware": middleware, "openapi_url": None, "docs_url": None, "redoc_url": None},
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
         show_error=False,

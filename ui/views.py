@@ -186,6 +186,13 @@ def stats_markdown(stats: dict) -> str:
     )
 
 
+def index_intro(index_dir: Path) -> str:
+    return (
+        f"Index or re-index a folder on the machine running glimpse, into {md_code(readable(str(index_dir)))}. "
+        "Only new and changed photos go through the models; on a CPU that is about one photo a second."
+    )
+
+
 def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
         f"### Indexed {md_code(readable(str(folder)))}",
