@@ -21,7 +21,6 @@ every file to find those.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,7 +39,7 @@ from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
 from .names import readable
-from .scan import FileEntry, ScanProblem, scan
+from .scan import FileEntry, ScanProblem, file_hash, scan
 from .store import IndexStore
 from .types import Label
 
@@ -107,14 +106,6 @@ def document_text(caption: str, labels: Sequence[Label]) -> str:
     """The text that gets embedded for an image: its caption plus its confident labels."""
     names = [lb.name for lb in labels if lb.score is None or lb.score >= LABEL_MIN_SCORE][:LABELS_IN_TEXT]
     return f"{caption}. {', '.join(names)}" if names else caption
-
-
-def file_hash(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -- stages -------------------------------------------------------------------------------------------------

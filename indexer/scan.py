@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -22,6 +23,15 @@ class FileEntry:
     rel: str  # POSIX path relative to the library root
     size: int
     mtime_ns: int
+
+
+def file_hash(path: Path) -> str:
+    """The content hash glimpse keeps for a file (BLAKE2b, 128 bits, hex): moves, copies and changes by it."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def is_image_name(name: str) -> bool:

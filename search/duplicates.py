@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from glimpse.indexer.names import readable
-from glimpse.indexer.pipeline import file_hash
+from glimpse.indexer.scan import file_hash
 from glimpse.indexer.store import IndexStore
 
 log = logging.getLogger(__name__)
