@@ -285,10 +285,53 @@ def stats(index_dir, as_json):
         f"size:     {data['size_bytes'] / 1e6:.1f} MB",
         f"roots:    {', '.join(data['roots']) or '-'}",
         "models:   " + ", ".join(f"{k}={v}" for k, v in data["models"].items()),
+        "review:   {reviewed} reviewed ({approved} approved, {edited} edited, {skipped} skipped), "
+        "{unreviewed} not yet; {human} captions written by a person".format(**data["review"]),
     ]
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
     lines += [f"  offline: {f['path']}: {f['reason']}" for f in data["offline_photos"]]
     click.echo("\n".join(lines))
+
+
+# -- edit ---------------------------------------------------------------------------------------------------
+def _record_dict(record) -> dict:
+    from glimpse.indexer.names import readable
+
+    return {
+        "id": record.id, "path": readable(str(record.full_path or record.path)), "caption": record.caption,
+        "labels": [lb.name for lb in record.labels], "human": record.human, "edited_at": record.edited_at,
+        "machine_caption": record.machine_caption, "review": record.review,
+    }  # fmt: skip
+
+
+@cli.command()
+@click.argument("photo")
+@_index_option
+@click.option("--caption", help="The new caption (becomes the photo's alt text too).")
+@click.option("--add-label", "add_labels", multiple=True, metavar="LABEL", help="Add a label (repeatable).")
+@click.option("--remove-label", "remove_labels", multiple=True, metavar="LABEL", help="Remove a label (repeatable).")
+@click.option("--undo", is_flag=True, help="Bring back the caption and labels the last edit replaced.")
+@_json_option
+def edit(photo, index_dir, caption, add_labels, remove_labels, undo, as_json):
+    """Correct the caption or labels of PHOTO (an id or an indexed file). Searchable at once, kept by re-index.
+
+    The models' caption is kept beside yours; every edit can be undone with --undo.
+    """
+    if undo and (caption is not None or add_labels or remove_labels):
+        raise click.UsageError("--undo takes no --caption, --add-label or --remove-label")
+    if not undo and caption is None and not add_labels and not remove_labels:
+        raise click.UsageError("say what to change: --caption, --add-label, --remove-label, or --undo")
+    with _library(index_dir) as library:
+        if undo:
+            record = library.undo_edit(photo)
+        else:
+            record = library.edit(photo, caption, add_labels, remove_labels)
+    data = _record_dict(record)
+    who = "yours" if record.human else "the models'"
+    text = f"{data['id']}  {data['path']}\n  caption ({who}): {record.caption}\n  labels: {', '.join(data['labels'])}"
+    if record.human and record.machine_caption:
+        text += f"\n  models' caption: {record.machine_caption}"
+    _emit(data, as_json, text)
 
 
 # -- similar and duplicates -----------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -170,8 +171,73 @@ class Library:
         self._root_listeners.append(listener)
 
     def stats(self) -> dict:
+        """The index's counts (see `IndexStore.stats`) and how many photos were reviewed, approved, edited."""
         with self._lock:
-            return self._open().stats()
+            store = self._open()
+            return {**store.stats(), "review": store.catalog.review_counts()}
+
+    # -- curation: a person's captions and labels, review -------------------------------------------------
+    def resolve(self, ref: int | str | os.PathLike) -> int:
+        """The photo id `ref` names: an id, or the path of an indexed photo. NotInIndex when none."""
+        if _names_an_id(ref):
+            return photo_id(ref)
+        path = Path(ref).expanduser().resolve()
+        with self._lock:
+            catalog = self._open().catalog
+            for root in catalog.roots():
+                if path.is_relative_to(root):
+                    record = catalog.find(catalog.root_id(root), path.relative_to(root).as_posix())
+                    if record is not None:
+                        return record.id
+        raise NotInIndex(f"{path} is not an indexed photo")
+
+    def edit(
+        self,
+        ref: int | str | os.PathLike,
+        caption: str | None = None,
+        add_labels: Sequence[str] = (),
+        remove_labels: Sequence[str] = (),
+    ) -> ImageRecord:
+        """Set a photo's caption and labels as a person's: re-embedded at once (the next search finds the new
+        words), kept by re-index and import, the old text kept for `undo_edit`. See indexer/curate.py."""
+        from glimpse.indexer import curate
+
+        image_id = self.resolve(ref)
+        with self._editing() as store:
+            return curate.edit(store, self.models.embedder, image_id, caption, add_labels, remove_labels)
+
+    def undo_edit(self, ref: int | str | os.PathLike) -> ImageRecord:
+        """Bring back the caption and labels the photo's last edit replaced."""
+        from glimpse.indexer import curate
+
+        image_id = self.resolve(ref)
+        with self._editing() as store:
+            return curate.undo(store, self.models.embedder, image_id)
+
+    def set_review(self, ref: int | str | os.PathLike, state: str | None) -> ImageRecord:
+        """Mark a photo 'approved', 'edited' or 'skipped' (None: not reviewed yet)."""
+        from glimpse.indexer import curate
+
+        image_id = self.resolve(ref)
+        with self._editing(embeds=False) as store:
+            return curate.set_review(store, image_id, state)
+
+    def edit_history(self, ref: int | str | os.PathLike) -> list[dict]:
+        image_id = self.resolve(ref)
+        with self._lock:
+            return self._open().catalog.edit_history(image_id)
+
+    @contextmanager
+    def _editing(self, embeds: bool = True) -> Iterator[IndexStore]:
+        """The index opened for writing under its writer lock, for one change; the read-only store this library
+        searches sees it at once (the catalog's generation moved)."""
+        with self._lock:
+            if embeds:
+                self._check_text_model(self._open())
+            else:
+                self._open()
+            with IndexStore.open(self.index_dir, readonly=False) as store, store.writer_lock():
+                yield store
 
     # -- search and browse ------------------------------------------------------------------------------
     def search(
@@ -194,13 +260,17 @@ class Library:
             self._check_text_model(store)
             return evaluate(Searcher(store, self.models.embedder), queries)
 
-    def page(self, number: int = 1, per_page: int = 24, order: str = "date", label: str | None = None) -> Page:
-        """One page of indexed photos, newest first (`date`) or by folder and name (`path`). A number past the
-        last page gives the last page, one before the first the first; one that is not a whole number, an error."""
+    def page(
+        self, number: int = 1, per_page: int = 24, order: str = "date", label: str | None = None,
+        review: str | None = None,
+    ) -> Page:  # fmt: skip
+        """One page of indexed photos, newest first (`date`) or by folder and name (`path`), with `label`, in the
+        `review` state ("unreviewed", "approved", "edited", "skipped"). A number past the last page gives the last
+        page, one before the first the first; one that is not a whole number, an error."""
         if _whole(number) is None:
             raise InvalidArgument(f"{number!r} is not a page number")
         with self._lock:
-            catalog, filters = self._open().catalog, Filters(label=label)
+            catalog, filters = self._open().catalog, Filters(label=label, review=review)
             total = catalog.count(filters)
             pages = max(1, -(-total // per_page))
             number = min(max(1, int(number)), pages)
