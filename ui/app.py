@@ -5,7 +5,8 @@ does that (see server.py).
 
 Every event has an `api_name`, so the app is also an API; the documented ones are `search` (query and k in, a
 list of results out), `describe` (an image in, its caption and labels out), `similar` (a photo id or an image in,
-results out) and `duplicates` (a threshold in, groups of copies out).
+results out), `duplicates` (a threshold in, groups of copies out) and `edit` (a photo id, a caption, labels to add
+and remove, or undo, in; the photo as it is now out).
 """
 
 from __future__ import annotations
@@ -121,6 +122,12 @@ def _wire_search(ui: Handlers, layout: Layout) -> None:
     gr.api(ui.search_api, api_name="search", concurrency_id="search", concurrency_limit=4)
     for panel, name in ((search.results, "search_detail"), (layout.library.results, "library_detail")):
         panel.gallery.select(ui.detail_of(panel), [panel.photos], panel.detail_parts, api_name=name, **QUICK)
+        panel.save.click(
+            ui.save_caption_of(panel), [panel.chosen, panel.caption], [panel.caption, panel.saved],
+            api_name=f"{name.removesuffix('_detail')}_save_caption", api_visibility="undocumented",
+            concurrency_id="edit", concurrency_limit=1,
+        )  # fmt: skip
+    gr.api(ui.edit_api, api_name="edit", concurrency_id="edit", concurrency_limit=1)
 
 
 def _wire_similar(ui: Handlers, layout: Layout) -> None:

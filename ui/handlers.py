@@ -114,9 +114,35 @@ class Handlers:
                 panel.labels: views.label_bars(hit.labels),
                 panel.chosen: hit.id,
                 panel.similar: gr.update(visible=hit.file is not None),
+                panel.caption: hit.caption or "",
+                panel.saved: "",
             }
 
         return detail
+
+    def save_caption_of(self, panel: ResultsPanel):
+        """The Save button of `panel`'s detail view: the caption becomes the photo's own, searchable at once."""
+
+        @readable
+        def save(photo_id, caption) -> dict:
+            if photo_id is None:
+                raise fail("Choose a photo first.")
+            record = self.library.edit(photo_id, caption=caption)
+            return {panel.caption: record.caption, panel.saved: views.saved_markdown(record)}
+
+        return save
+
+    @readable
+    def edit_api(
+        self, photo_id: int, caption: str | None = None, add_labels: list[str] | None = None,
+        remove_labels: list[str] | None = None, undo: bool = False,
+    ) -> dict:  # fmt: skip
+        """Edit a photo's caption and labels (or undo its last edit); returns the photo as it is now."""
+        if undo:
+            record = self.library.undo_edit(photo_id)
+        else:
+            record = self.library.edit(photo_id, caption or None, add_labels or (), remove_labels or ())
+        return views.record_api(record)
 
     def _results(self, hits: list[Hit], status: str, caption=views.tile_caption) -> dict:
         """A new set of results in the Search tab: gallery, status and photos, with the detail view closed."""

@@ -35,10 +35,13 @@ class ResultsPanel(Parts):
     chosen: gr.State  # the id of the photo in the detail view
     similar: gr.Button
     labels: gr.Label
+    caption: gr.Textbox  # the caption, editable: Save makes it the photo's own (see Library.edit)
+    save: gr.Button
+    saved: gr.Markdown  # what Save did
 
     @property
     def detail_parts(self) -> list:
-        return [self.detail, self.image, self.text, self.labels, self.chosen, self.similar]
+        return [self.detail, self.image, self.text, self.labels, self.chosen, self.similar, self.caption, self.saved]
 
 
 def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPanel:
@@ -53,8 +56,12 @@ def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPane
             text = gr.Markdown()
             chosen = gr.State(None)
             similar = gr.Button("Find similar", size="sm", elem_id=similar_id, visible=False)
+            caption = gr.Textbox(label="Caption (alt text): correct it and Save", lines=2, max_length=2000,
+                                 elem_id=f"{gallery_id}-caption")  # fmt: skip
+            save = gr.Button("Save caption", size="sm", elem_id=f"{gallery_id}-save")
+            saved = gr.Markdown()
             labels = gr.Label(num_top_classes=5, label="Labels")
-    return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels)
+    return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels, caption, save, saved)
 
 
 @dataclass

@@ -176,6 +176,25 @@ def detail_markdown(photo: Hit) -> str:
     return "\n".join(lines)
 
 
+def saved_markdown(record) -> str:
+    """What Save did: the caption is a person's now, the models' kept beside it."""
+    if not record.human:
+        return "The caption is the models' own."
+    machine = f" The models' caption, kept: {md_escape(record.machine_caption)}" if record.machine_caption else ""
+    return f"**Saved**: searchable now, kept by re-index.{machine}"
+
+
+def record_api(record) -> dict:
+    """A catalog record for API clients (the path is under `file`, as in search results)."""
+    return {
+        "id": record.id, "file": readable(str(record.full_path or record.path)), "caption": record.caption,
+        "labels": [lb.name for lb in record.labels], "human": record.human, "edited_at": record.edited_at,
+        "machine_caption": record.machine_caption,
+        "machine_labels": None if record.machine_labels is None else [lb.name for lb in record.machine_labels],
+        "review": record.review,
+    }  # fmt: skip
+
+
 def stats_markdown(stats: dict) -> str:
     roots = ", ".join(md_code(r) for r in stats["roots"]) or "none yet"
     failed = stats["failed"]
