@@ -149,6 +149,9 @@ MIGRATIONS: list[tuple[str, str]] = [
             generation INTEGER NOT NULL
         );
         CREATE INDEX reembedded_generation ON reembedded(kind, generation);
+        -- The keywords glimpse itself added to a photo's XMP sidecar at the last export (JSON: {tag: [keyword]}),
+        -- so the next export replaces only those and never a keyword the user had.
+        CREATE TABLE exported_keywords (image_id INTEGER PRIMARY KEY, keywords TEXT NOT NULL, at REAL NOT NULL);
         """,
     ),
 ]
@@ -570,8 +573,9 @@ class Catalog:
         self.conn.execute("DELETE FROM edits WHERE id = ?", (edit_id,))
 
     def follow_edits(self, old_id: int, new_id: int) -> None:
-        """A re-indexed photo got a new row: its edit history goes with it."""
+        """A re-indexed photo got a new row: its edit history (and what export wrote) goes with it."""
         self.conn.execute("UPDATE edits SET image_id = ? WHERE image_id = ?", (new_id, old_id))
+        self.conn.execute("UPDATE exported_keywords SET image_id = ? WHERE image_id = ?", (new_id, old_id))
 
     def set_review(self, image_id: int, state: str | None, at: float | None) -> None:
         self.conn.execute("UPDATE images SET review = ?, reviewed_at = ? WHERE id = ?", (state, at, image_id))
@@ -586,3 +590,27 @@ class Catalog:
         human = "SELECT COUNT(*) AS n FROM images WHERE status = 'ok' AND edited_at IS NOT NULL"
         reviewed = sum(counts[s] for s in REVIEW_STATES)
         return {**counts, "reviewed": reviewed, "human": self.conn.execute(human).fetchone()["n"]}
+
+    def exported_keywords(self, ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+        """The keywords glimpse added to each photo's sidecar at its last export, by XMP tag."""
+        out: dict[int, dict[str, list[str]]] = {}
+        for chunk in _chunks(ids):
+            sql = f"SELECT image_id, keywords FROM exported_keywords WHERE image_id IN ({','.join('?' * len(chunk))})"
+            out.update((r["image_id"], json.loads(r["keywords"])) for r in self.conn.execute(sql, chunk))
+        return out
+
+    def set_exported_keywords(self, image_id: int, keywords: dict[str, list[str]], at: float) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO exported_keywords (image_id, keywords, at) VALUES (?, ?, ?)",
+            (image_id, json.dumps(keywords, ensure_ascii=False), at),
+        )
+
+    def curated(self, only: str) -> list[ImageRecord]:
+        """Indexed photos (not imported captions) to export: 'all', 'approved' (reviewed and approved) or
+        'edited' (a person wrote the caption or labels), by path."""
+        where = {"all": "1", "approved": "images.review = 'approved'", "edited": "images.edited_at IS NOT NULL"}[only]
+        sql = (
+            f"SELECT {_COLUMNS} {_FROM} WHERE images.status = 'ok' AND roots.path != ? AND {where} "
+            f"ORDER BY {_ORDER['path']}"
+        )
+        return [_record(r) for r in self.conn.execute(sql, (IMPORT_ROOT,))]

@@ -334,6 +334,64 @@ def edit(photo, index_dir, caption, add_labels, remove_labels, undo, as_json):
     _emit(data, as_json, text)
 
 
+# -- export -------------------------------------------------------------------------------------------------
+@cli.command()
+@_index_option
+@click.option("--xmp", is_flag=True, help="Write (merge) an XMP sidecar beside each photo.")
+@click.option(
+    "--sidecar-name", type=click.Choice(["jpg.xmp", "xmp"]), default="jpg.xmp",
+    help="photo.jpg.xmp (digiKam, darktable, Immich) or photo.xmp (Adobe, Capture One).",
+)  # fmt: skip
+@click.option(
+    "--only", type=click.Choice(["all", "approved", "edited"]), default="all",
+    help="Which photos: all, those approved in review, or those whose caption a person edited.",
+)  # fmt: skip
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
+              help='A CSV in exiftool\'s layout: apply it with `exiftool -csv=FILE -sep ", " PHOTOS`.')  # fmt: skip
+@click.option("--json-file", "--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Every field of every photo, as JSON.")  # fmt: skip
+@click.option("--embed", is_flag=True, help="Write into the image files themselves (through exiftool).")
+@click.option("--overwrite-original", is_flag=True, help="With --embed: keep no photo.jpg_original copy.")
+@click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
+def export(index_dir, xmp, sidecar_name, only, csv_file, json_file, embed, overwrite_original, dry_run):
+    """Carry captions and labels to other tools: XMP sidecars, a CSV for exiftool, JSON, or the images.
+
+    Sidecars are merged, never clobbered: ratings, edits and your own keywords stay; a second run changes
+    nothing. A read-only folder or a sidecar that is not valid XMP is reported and skipped.
+    """
+    if not (xmp or csv_file or json_file or embed):
+        raise click.UsageError("say what to export: --xmp, --csv FILE, --json FILE or --embed")
+    with _library(index_dir) as library:
+        if csv_file:
+            click.echo(f"{csv_file}: {library.export_file(csv_file, 'csv', only)} photos")
+        if json_file:
+            click.echo(f"{json_file}: {library.export_file(json_file, 'json', only)} photos")
+        summaries = []
+        if xmp:
+            summaries.append(("sidecars", library.export_sidecars(only, sidecar_name, dry_run)))
+        if embed:
+            click.echo(
+                "glimpse: --embed rewrites the metadata inside your image files (pixels untouched)"
+                + ("; no copy of the originals is kept" if overwrite_original else "; originals kept as *_original"),
+                err=True,
+            )
+            summaries.append(("images", library.embed_metadata(only, overwrite_original, dry_run)))
+    failed = False
+    for what, summary in summaries:
+        verb = "would write" if dry_run else "wrote"
+        click.echo(f"{what}: {verb} {len(summary.created)} new, {len(summary.updated)} updated, "
+                   f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped")  # fmt: skip
+        for path in summary.created:
+            click.echo(f"  new: {path}")
+        for path in summary.updated:
+            click.echo(f"  updated: {path}")
+        for path, reason in summary.skipped:
+            click.echo(f"glimpse: skipped {path}: {reason}", err=True)
+        failed = failed or bool(summary.skipped)
+    if failed:
+        raise SystemExit(1)
+
+
 # -- similar and duplicates -----------------------------------------------------------------------------------
 def _print_hits(hits, as_json: bool) -> None:
     if as_json:

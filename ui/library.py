@@ -227,6 +227,34 @@ class Library:
         with self._lock:
             return self._open().catalog.edit_history(image_id)
 
+    # -- export -------------------------------------------------------------------------------------------
+    def export_sidecars(self, only: str = "all", name: str = "jpg.xmp", dry_run: bool = False):
+        """Merge an XMP sidecar beside each photo (`only`: all, approved, edited); see indexer/export.py."""
+        from glimpse.indexer import export
+
+        tool = export.ExifTool()  # missing: fails before anything is opened
+        if dry_run:
+            with self._lock:
+                return export.export_sidecars(self._open(), only, name, dry_run=True, tool=tool)
+        with self._editing(embeds=False) as store:
+            return export.export_sidecars(store, only, name, tool=tool)
+
+    def export_file(self, target: str | os.PathLike, kind: str, only: str = "all") -> int:
+        """Write every photo's fields to `target`: kind 'csv' (exiftool's layout) or 'json'. Returns the rows."""
+        from glimpse.indexer import export
+
+        write = {"csv": export.write_csv, "json": export.write_json}[kind]
+        with self._lock:
+            return write(self._open(), Path(target), only)
+
+    def embed_metadata(self, only: str = "all", overwrite_original: bool = False, dry_run: bool = False):
+        """Write the fields into the image files themselves, through exiftool (pixels untouched)."""
+        from glimpse.indexer import export
+
+        tool = export.ExifTool()
+        with self._lock:
+            return export.embed_in_images(self._open(), only, overwrite_original, dry_run, tool=tool)
+
     @contextmanager
     def _editing(self, embeds: bool = True) -> Iterator[IndexStore]:
         """The index opened for writing under its writer lock, for one change; the read-only store this library
