@@ -392,6 +392,45 @@ def export(index_dir, xmp, sidecar_name, only, csv_file, json_file, embed, overw
         raise SystemExit(1)
 
 
+# -- rename -------------------------------------------------------------------------------------------------
+@cli.command()
+@_index_option
+@click.option(
+    "--template", default="{date}_{caption}",
+    help="The new name; fields: {date} {caption} {label} {name} {id}. Lower case, ASCII, at most ~60 characters.",
+)  # fmt: skip
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Only print old -> new (the default).")
+@click.option("--apply", "mode", flag_value="apply", help="Rename, keeping an undo journal in the index folder.")
+@click.option("--undo", "mode", flag_value="undo", help="Put back every name the last --apply changed.")
+@_json_option
+def rename(index_dir, template, mode, as_json):
+    """Descriptive file names from captions, e.g. 2023-07-14_dog-running-on-the-beach.jpg.
+
+    Prints old -> new unless --apply. Files stay in their folder and are never overwritten; sidecars
+    (photo.jpg.xmp, photo.xmp) go with their photo; the index keeps each photo's caption and edits.
+    """
+    with _library(index_dir) as library:
+        if mode == "undo":
+            done, problems = library.undo_rename()
+        elif mode == "apply":
+            done, problems = library.rename(template)
+        else:
+            done, problems = library.rename_plan(template)
+    if as_json:
+        _emit({"mode": mode, "renames": [r.as_dict() for r in done],
+               "skipped": [{"path": p, "reason": r} for p, r in problems]}, True, "")  # fmt: skip
+    else:
+        for item in done:
+            click.echo(f"{item.old} -> {item.new.name}")
+        verb = {"dry-run": "would rename", "apply": "renamed", "undo": "restored"}[mode]
+        click.echo(f"{verb} {len(done)} photos" + ("; run with --apply to rename" if mode == "dry-run" else ""))
+    for path, reason in problems:
+        if mode != "dry-run" or "nothing to name" not in reason:
+            click.echo(f"glimpse: skipped {path}: {reason}", err=True)
+    if mode != "dry-run" and any(reason.startswith("cannot") for _, reason in problems):
+        raise SystemExit(1)
+
+
 # -- similar and duplicates -----------------------------------------------------------------------------------
 def _print_hits(hits, as_json: bool) -> None:
     if as_json:

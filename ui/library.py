@@ -255,6 +255,31 @@ class Library:
         with self._lock:
             return export.embed_in_images(self._open(), only, overwrite_original, dry_run, tool=tool)
 
+    # -- descriptive file names ----------------------------------------------------------------------------
+    def rename_plan(self, template: str | None = None):
+        """(renames, skipped): the descriptive name each photo would get (indexer/rename.py); nothing renamed."""
+        from glimpse.indexer import rename
+
+        with self._lock:
+            return rename.plan(self._open(), template or rename.DEFAULT_TEMPLATE)
+
+    def rename(self, template: str | None = None):
+        """Rename the photos (and their sidecars) to their descriptive names, with an undo journal; the index
+        is updated in place (same ids, captions and edits). Returns (done, skipped)."""
+        from glimpse.indexer import rename
+
+        with self._editing(embeds=False) as store:
+            renames, skipped = rename.plan(store, template or rename.DEFAULT_TEMPLATE)
+            done, failed = rename.apply(store, renames)
+        return done, skipped + failed
+
+    def undo_rename(self):
+        """Put back every name the last `rename` changed. Returns (restored, failed)."""
+        from glimpse.indexer import rename
+
+        with self._editing(embeds=False) as store:
+            return rename.undo(store)
+
     @contextmanager
     def _editing(self, embeds: bool = True) -> Iterator[IndexStore]:
         """The index opened for writing under its writer lock, for one change; the read-only store this library
