@@ -64,6 +64,7 @@ class Layout:
     duplicates: parts.DuplicatesTab
     index: parts.IndexTab
     similar_api: parts.SimilarApi
+    review: parts.ReviewTab
 
 
 def build_app(
@@ -88,6 +89,7 @@ def build_app(
         _wire_similar(ui, layout)
         _wire_library(ui, layout, demo)
         _wire_tools(ui, layout)
+        _wire_review(ui, layout, demo)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
     return demo
 
@@ -103,11 +105,13 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
             describe = parts.describe_tab(examples)
         with gr.Tab("Library", id="library"):
             browse = parts.library_tab()
+        with gr.Tab("Review", id="review"):
+            review = parts.review_tab()
         with gr.Tab("Duplicates", id="duplicates"):
             duplicates = parts.duplicates_tab()
         with gr.Tab("Index", id="index"):
             index = parts.index_tab()
-    return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api())
+    return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api(), review)
 
 
 QUICK = dict(concurrency_id="browse", concurrency_limit=4, api_visibility="undocumented")
@@ -173,6 +177,51 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_after_index", **QUICK
     )
+
+
+def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
+    tab = layout.review
+    inputs, outputs = tab.inputs, tab.outputs
+    demo.load(ui.review_page, inputs, outputs, api_name="review_first", **QUICK)
+    tab.number.submit(ui.review_page, inputs, outputs, api_name="review_page", **QUICK)
+    tab.show.change(lambda _n, show: ui.review_page(1, show), inputs, outputs, api_name="review_show", **QUICK)
+    for button, step, name in ((tab.previous, -1, "review_previous"), (tab.next, 1, "review_next")):
+        button.click(
+            lambda n, s, step=step: ui.review_page((n or 1) + step, s), inputs, outputs, api_name=name, **QUICK
+        )
+    tab.gallery.select(ui.review_select, [tab.photos], tab.focus_parts, api_name="review_select", **QUICK)
+    tab.alt.change(ui.alt_count, [tab.alt], [tab.count], api_name="alt_count", **QUICK)
+    acting = [tab.photos, *tab.focus_parts, tab.status]
+    for button, action in ((tab.approve, "approve"), (tab.edit, "edit"), (tab.skip, "skip")):
+        button.click(
+            lambda hits, at, alt, action=action: ui.review_action(action, hits, at, alt),
+            [tab.photos, tab.current, tab.alt], acting, api_name=f"review_{action}", api_visibility="undocumented",
+            concurrency_id="edit", concurrency_limit=1,
+        )  # fmt: skip
+    tab.export.click(ui.review_export, None, [tab.export_status], api_name="export_xmp", concurrency_id="edit",
+                     concurrency_limit=1)  # fmt: skip
+    tab.rename_preview.click(ui.rename_preview, None, [tab.renames, tab.rename_status], api_name="rename_preview",
+                             **QUICK)  # fmt: skip
+    tab.rename_apply.click(
+        ui.rename_apply, [tab.rename_confirm], [tab.renames, tab.rename_confirm, tab.rename_status],
+        api_name="rename_apply", api_visibility="undocumented", concurrency_id="edit", concurrency_limit=1,
+    )  # fmt: skip
+
+
+# Keyboard shortcuts of the Review tab (Alt+A approve, Alt+E save the edit, Alt+S skip), loaded with the page.
+SHORTCUTS = """
+() => {
+  const keys = { a: "review-approve", e: "review-edit", s: "review-skip" };
+  document.addEventListener("keydown", (event) => {
+    const id = event.altKey && !event.ctrlKey && !event.metaKey ? keys[event.key.toLowerCase()] : null;
+    const button = id && document.getElementById(id);
+    if (button && button.offsetParent !== null) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+}
+"""
 
 
 def _wire_tools(ui: Handlers, layout: Layout) -> None:

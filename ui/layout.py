@@ -187,6 +187,95 @@ def library_tab() -> LibraryTab:
 
 
 @dataclass
+class ReviewTab(Parts):
+    """Alt text review: a page of photos, the chosen one's caption as editable alt text, Approve / Edit / Skip;
+    then export and descriptive file names."""
+
+    show: gr.Radio  # which photos: not yet reviewed, approved, edited, skipped
+    previous: gr.Button
+    number: gr.Number
+    next: gr.Button
+    info: gr.Markdown
+    gallery: gr.Gallery
+    photos: gr.State  # the Hits of the page, in order
+    current: gr.State  # index in `photos` of the photo being reviewed
+    image: gr.Image
+    where: gr.Markdown
+    alt: gr.Textbox
+    count: gr.Markdown
+    approve: gr.Button
+    edit: gr.Button
+    skip: gr.Button
+    status: gr.Markdown
+    export: gr.Button
+    export_status: gr.Markdown
+    rename_preview: gr.Button
+    renames: gr.Dataframe
+    rename_confirm: gr.Checkbox
+    rename_apply: gr.Button
+    rename_status: gr.Markdown
+
+    @property
+    def inputs(self) -> list:
+        return [self.number, self.show]
+
+    @property
+    def focus_parts(self) -> list:
+        return [self.current, self.image, self.where, self.alt, self.count]
+
+    @property
+    def outputs(self) -> list:
+        return [self.gallery, self.photos, self.info, self.number, *self.focus_parts, self.status]
+
+
+REVIEW_FILTERS = [("Not yet reviewed", "unreviewed"), ("Approved", "approved"), ("Edited", "edited"),
+                  ("Skipped", "skipped")]  # fmt: skip
+
+
+def review_tab() -> ReviewTab:
+    gr.Markdown(
+        "Check each caption as **alt text** for people who can't see the photo: keep it under ~125 characters "
+        "(250 at most). Keys: **Alt+A** approve, **Alt+E** save your edit, **Alt+S** skip."
+    )
+    with gr.Row():
+        show = gr.Radio(REVIEW_FILTERS, value="unreviewed", label="Show", elem_id="review-show")
+    with gr.Row(elem_classes="gl-pager"):
+        previous = gr.Button("← Previous", size="sm", scale=0, min_width=110)
+        number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
+        following = gr.Button("Next →", size="sm", scale=0, min_width=110)
+        info = gr.Markdown(elem_id="review-info")
+    with gr.Row():
+        gallery = gr.Gallery(
+            show_label=False, columns=4, fit_columns=False, object_fit="cover", allow_preview=False, buttons=[],
+            elem_id="review-gallery", elem_classes="gl-tiles", scale=3,
+        )  # fmt: skip
+        photos, current = gr.State([]), gr.State(None)
+        with gr.Column(scale=2, elem_classes="gl-detail"):
+            image = gr.Image(show_label=False, interactive=False, height=320, buttons=["fullscreen"])
+            where = gr.Markdown(elem_id="review-where")
+            alt = gr.Textbox(label="Alt text", lines=3, max_length=2000, elem_id="review-alt")
+            count = gr.Markdown(elem_id="review-count")
+            with gr.Row(elem_classes="gl-actions"):
+                approve = gr.Button("Approve", variant="primary", size="sm", elem_id="review-approve")
+                edit = gr.Button("Save edit", size="sm", elem_id="review-edit")
+                skip = gr.Button("Skip", size="sm", elem_id="review-skip")
+            status = gr.Markdown(elem_id="review-status")
+    with gr.Accordion("Export and file names", open=False):
+        export = gr.Button("Write XMP sidecars (approved and edited photos)", size="sm", elem_id="review-export")
+        export_status = gr.Markdown(elem_id="review-export-status")
+        rename_preview = gr.Button("Preview descriptive file names", size="sm", elem_id="rename-preview")
+        renames = gr.Dataframe(headers=["file", "new name"], show_label=False, interactive=False, wrap=True,
+                               visible=False)  # fmt: skip
+        rename_confirm = gr.Checkbox(label="Rename these files (an undo journal is kept: `glimpse rename --undo`)")
+        rename_apply = gr.Button("Rename", size="sm", variant="stop", elem_id="rename-apply")
+        rename_status = gr.Markdown(elem_id="rename-status")
+    return ReviewTab(
+        show, previous, number, following, info, gallery, photos, current, image, where, alt, count, approve, edit,
+        skip, status, export, export_status, rename_preview, renames, rename_confirm, rename_apply, rename_status,
+    )  # fmt: skip
+
+
+@dataclass
 class DuplicatesTab(Parts):
     threshold: gr.Slider
     find: gr.Button
