@@ -181,6 +181,8 @@ def apply(store: IndexStore, renames: list[Rename]) -> tuple[list[Rename], list[
     """Rename (see module doc). Returns (done, failed (path, reason)). Call under the writer lock."""
     journal_path = store.folder / JOURNAL
     done, failed = [], []
+    if not renames:
+        return done, failed  # the last run's journal stays, for --undo
     with open(journal_path, "w", encoding="utf-8") as journal:
         _append(journal, {"started": time.time()})
         for item in renames:
@@ -210,6 +212,8 @@ def _put_back(moves: list[tuple[Path, Path]]) -> None:
     for old, new in reversed(moves):
         if new.exists() and not old.exists():
             _link_rename(new, old)
+        elif new.exists() and old.exists() and os.path.samefile(old, new):  # interrupted between link and unlink
+            os.unlink(new)
 
 
 def undo(store: IndexStore) -> tuple[list[Rename], list[tuple[str, str]]]:
