@@ -90,3 +90,33 @@ def test_rename_never_overwrites(indexed, library, run_cli):
     assert code == 0, err
     assert target.read_bytes() == b"mine"
     assert all(r["to"] != str(target) for r in json.loads(out)["renames"])
+
+
+def test_an_interrupted_rename_is_undone(tiny_models, library, tmp_path, monkeypatch):
+    """Ctrl-C between the new name's link and the old name's unlink: the journal has the step, undo puts it back."""
+    import os
+
+    from glimpse.indexer import rename as rename_module
+    from glimpse.ui.library import Library
+
+    with Library(tmp_path / "index", models=tiny_models) as lib:
+        lib.index(library)
+        before = sorted(str(p) for p in library.rglob("*"))
+        calls = []
+        real_unlink = os.unlink
+
+        def interrupted(path, *args, **kwargs):
+            calls.append(path)
+            if len(calls) == 2:
+                raise KeyboardInterrupt
+            return real_unlink(path, *args, **kwargs)
+
+        monkeypatch.setattr(rename_module.os, "unlink", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            lib.rename()
+        monkeypatch.setattr(rename_module.os, "unlink", real_unlink)
+        assert sorted(str(p) for p in library.rglob("*")) != before
+        restored, failed = lib.undo_rename()
+        assert not failed and restored
+        assert sorted(str(p) for p in library.rglob("*")) == before
+        assert {str(r.full_path) for r in lib.page(per_page=100).records} <= set(before)

@@ -254,14 +254,15 @@ def test_review_edit_approve_and_export(page, app):
     alt = page.locator("#review-alt textarea")
     page.wait_for_function("el => el.value.trim().length > 0", arg=alt.element_handle())
     first = page.locator("#review-where").inner_text().split("\n")[0].strip()
-    text = 'Una taza de "café" con leche & churros, ñam 🎉'
+    text = f'{alt.input_value().capitalize()} (foto de Ángel & "Ñu" <3)'
     alt.fill(text)
     page.locator("#review-count").get_by_text(f"{len(text)} characters").wait_for()
     alt.press("Alt+e")  # save the edit: on to the next photo
     page.locator("#review-status").get_by_text("Saved").wait_for()
-    page.wait_for_function("el => !el.value.includes('churros')", arg=alt.element_handle())
+    page.wait_for_function("el => !el.value.includes('Ángel')", arg=alt.element_handle())
     second = page.locator("#review-where").inner_text().split("\n")[0].strip()
     assert second != first
+    page.locator("#review-gallery").get_by_text("foto de Ángel").wait_for()  # the tile shows the new caption
     page.locator("#review-approve").click()
     page.locator("#review-status").get_by_text("Approved").wait_for()
     screenshot(page, "review.png")

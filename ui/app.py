@@ -105,8 +105,9 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
             describe = parts.describe_tab(examples)
         with gr.Tab("Library", id="library"):
             browse = parts.library_tab()
-        with gr.Tab("Review", id="review"):
+        with gr.Tab("Review", id="review") as review_tab:
             review = parts.review_tab()
+        review.tab = review_tab
         with gr.Tab("Duplicates", id="duplicates"):
             duplicates = parts.duplicates_tab()
         with gr.Tab("Index", id="index"):
@@ -184,6 +185,7 @@ def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     inputs, outputs = tab.inputs, tab.outputs
     demo.load(ui.review_page, inputs, outputs, api_name="review_first", **QUICK)
     tab.number.submit(ui.review_page, inputs, outputs, api_name="review_page", **QUICK)
+    tab.tab.select(ui.review_page, inputs, outputs, api_name="review_open", **QUICK)  # photos indexed since show up
     tab.show.change(lambda _n, show: ui.review_page(1, show), inputs, outputs, api_name="review_show", **QUICK)
     for button, step, name in ((tab.previous, -1, "review_previous"), (tab.next, 1, "review_next")):
         button.click(
@@ -191,7 +193,7 @@ def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
         )
     tab.gallery.select(ui.review_select, [tab.photos], tab.focus_parts, api_name="review_select", **QUICK)
     tab.alt.change(ui.alt_count, [tab.alt], [tab.count], api_name="alt_count", **QUICK)
-    acting = [tab.photos, *tab.focus_parts, tab.status]
+    acting = [tab.photos, tab.gallery, *tab.focus_parts, tab.status]
     for button, action in ((tab.approve, "approve"), (tab.edit, "edit"), (tab.skip, "skip")):
         button.click(
             lambda hits, at, alt, action=action: ui.review_action(action, hits, at, alt),

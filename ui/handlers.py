@@ -350,7 +350,9 @@ class Handlers:
             record = self.library.set_review(hit.id, "approved" if action == "approve" else "skipped")
         hits = [*hits[:at], replace(hit, caption=record.caption), *hits[at + 1 :]]
         done = {"approve": "Approved", "edit": "Saved", "skip": "Skipped"}[action]
-        return {tab.photos: hits, tab.status: f"{done}: {views.md_code(hit.path)}",
+        gallery = [self.tile(h, views.library_caption(h)) for h in hits]  # the tile shows the new caption
+        return {tab.photos: hits, tab.gallery: gr.update(value=gallery, selected_index=None),
+                tab.status: f"{done}: {views.md_code(hit.path)}",
                 **self._focus(hits, at + 1 if at + 1 < len(hits) else at)}  # fmt: skip
 
     def alt_count(self, text) -> str:

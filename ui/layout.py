@@ -214,6 +214,7 @@ class ReviewTab(Parts):
     rename_confirm: gr.Checkbox
     rename_apply: gr.Button
     rename_status: gr.Markdown
+    tab: gr.Tab | None = None  # the tab itself (set by app.lay_out): opening it shows the page afresh
 
     @property
     def inputs(self) -> list:
