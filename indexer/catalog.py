@@ -127,6 +127,43 @@ MIGRATIONS: list[tuple[str, str]] = [
         INSERT INTO meta VALUES ('reembed_model', ''), ('text_model', ''), ('embedding_dim', '0'), ('text_epoch', '0');
         """,
     ),
+    (
+        "curation",
+        """
+        -- A person's caption and labels replace the models' in `caption`/`labels` (what is searched and shown);
+        -- the models' own are kept beside them, and no re-index, re-caption or import overwrites a person's.
+        ALTER TABLE images ADD COLUMN machine_caption TEXT;  -- the models' caption, once a person edited it
+        ALTER TABLE images ADD COLUMN machine_labels TEXT;   -- the models' labels, ditto (JSON like `labels`)
+        ALTER TABLE images ADD COLUMN edited_at REAL;        -- when a person last wrote them; NULL: the models'
+        ALTER TABLE images ADD COLUMN review TEXT CHECK (review IN ('approved', 'edited', 'skipped'));
+        ALTER TABLE images ADD COLUMN reviewed_at REAL;
+        -- Each edit, with the text it replaced (`glimpse edit --undo` restores the last one). `image_id`
+        -- follows the photo when a re-index gives it a new row.
+        CREATE TABLE edits (
+            id INTEGER PRIMARY KEY,
+            image_id INTEGER NOT NULL,
+            at REAL NOT NULL,
+            caption_before TEXT,
+            labels_before TEXT,
+            edited_at_before REAL,
+            review_before TEXT,
+            caption TEXT,
+            labels TEXT
+        );
+        CREATE INDEX edits_image ON edits(image_id, id);
+        -- Rows whose vector changed in place (an edit keeps the photo's id): the vector index drops and re-adds
+        -- those embedded after the generation it was saved at.
+        CREATE TABLE reembedded (
+            image_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            generation INTEGER NOT NULL
+        );
+        CREATE INDEX reembedded_generation ON reembedded(kind, generation);
+        -- The keywords glimpse itself added to a photo's XMP sidecar at the last export (JSON: {tag: [keyword]}),
+        -- so the next export replaces only those and never a keyword the user had.
+        CREATE TABLE exported_keywords (image_id INTEGER PRIMARY KEY, keywords TEXT NOT NULL, at REAL NOT NULL);
+        """,
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 # The two kinds of vectors: caption text (MiniLM) and image (ResNet-18 features). Column and generation key each.
@@ -148,8 +185,10 @@ _FROM = "FROM images JOIN roots ON roots.id = images.root_id"
 _COLUMNS = (
     "images.id, roots.path AS root, images.path, images.name, images.size, images.mtime_ns, images.hash, "
     "images.width, images.height, images.taken_at, images.caption, images.labels, images.status, images.error, "
-    f"images.offline, {PHOTO_DATE} AS date, {DATE_SOURCE} AS date_source"
+    f"images.offline, {PHOTO_DATE} AS date, {DATE_SOURCE} AS date_source, images.machine_caption, "
+    "images.machine_labels, images.edited_at, images.review, images.reviewed_at"
 )
+REVIEW_STATES = ("approved", "edited", "skipped")
 _ORDER = {"path": "roots.path, images.path", "date": f"{PHOTO_DATE} DESC, images.path"}  # date: newest first
 _CHUNK = 500  # ids bound per statement
 
@@ -160,7 +199,12 @@ def _labels(text: str | None) -> list[Label]:
 
 def _record(row: sqlite3.Row) -> ImageRecord:
     paths = {"root": from_column(row["root"]), "path": from_column(row["path"])}
-    return ImageRecord(**{**dict(row), **paths, "labels": _labels(row["labels"])})
+    machine = None if row["machine_labels"] is None else _labels(row["machine_labels"])
+    return ImageRecord(**{**dict(row), **paths, "labels": _labels(row["labels"]), "machine_labels": machine})
+
+
+def _labels_json(labels: Iterable[Label]) -> str:
+    return json.dumps([(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in labels])
 
 
 def _state(row: sqlite3.Row) -> FileState:
@@ -190,6 +234,9 @@ def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = 
     if filters.until:
         where.append(f"date({PHOTO_DATE}) <= ?")
         args.append(filters.until.isoformat())
+    if filters.review:  # "unreviewed", or one of REVIEW_STATES
+        where.append("images.review IS NULL" if filters.review == "unreviewed" else "images.review = ?")
+        args += [] if filters.review == "unreviewed" else [filters.review]
     if filters.exclude:  # matched like query words: porter-stemmed, over caption, labels and file name
         words = " OR ".join('"' + readable(w).replace('"', '""') + '"' for w in filters.exclude)
         where.append("images.id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)")
@@ -420,6 +467,7 @@ class Catalog:
         """Write one row. Columns without a value are left out (so NULL): a catalog at an older schema step,
         without the newer columns, takes the rows that don't need them."""
         labels = [(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in item.labels]
+        machine_labels = None if item.machine_labels is None else _labels_json(item.machine_labels)
         values = {
             "root_id": root_id, "path": to_column(item.path), "name": readable(item.name), "size": item.size,
             "mtime_ns": item.mtime_ns, "hash": item.hash, "width": item.width, "height": item.height,
@@ -427,6 +475,8 @@ class Catalog:
             "label_text": ", ".join(n for n, _ in labels), "status": "failed" if item.error else "ok",
             "error": item.error and readable(item.error), "embedding": _blob(item.embedding),
             "image_embedding": _blob(item.image_embedding), "layout": _blob(item.layout), "indexed_at": time.time(),
+            "machine_caption": item.machine_caption, "machine_labels": machine_labels, "edited_at": item.edited_at,
+            "review": item.review, "reviewed_at": item.reviewed_at,
         }  # fmt: skip
         values = {column: value for column, value in values.items() if value is not None}
         sql = f"INSERT INTO images ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
@@ -500,12 +550,123 @@ class Catalog:
     def copy_results(self, source_id: int) -> NewImage:
         """The caption, labels and embedding of an indexed row, to reuse for identical bytes elsewhere."""
         row = self.conn.execute(
-            "SELECT width, height, taken_at, caption, labels, embedding, image_embedding, layout FROM images "
-            "WHERE id = ?",
+            "SELECT width, height, taken_at, caption, labels, embedding, image_embedding, layout, machine_caption, "
+            "machine_labels, edited_at FROM images WHERE id = ?",
             (source_id,),
         ).fetchone()
+        machine = None if row["machine_labels"] is None else _labels(row["machine_labels"])
         return NewImage(
             path="", name="", width=row["width"], height=row["height"], taken_at=row["taken_at"],
             caption=row["caption"], labels=_labels(row["labels"]), embedding=_vector(row["embedding"]),
             image_embedding=_vector(row["image_embedding"]), layout=_vector(row["layout"]),
+            machine_caption=row["machine_caption"], machine_labels=machine, edited_at=row["edited_at"],
         )  # fmt: skip
+
+    # -- curation: a person's captions and labels, their history, review state (call inside transaction()) --
+    def set_text(
+        self,
+        image_id: int,
+        caption: str,
+        labels: Sequence[Label],
+        embedding: np.ndarray,
+        edited_at: float | None,
+        machine: tuple[str | None, Sequence[Label] | None] = (None, None),
+    ) -> None:
+        """Give a row new text and its embedding in place (the id stays): a person's (`edited_at`, with the
+        models' caption and labels in `machine`), or the models' own again (`edited_at` None). The vector index
+        re-reads the row's vector (see `reembedded_since`)."""
+        machine_caption, machine_labels = machine
+        self.conn.execute(
+            "UPDATE images SET caption = ?, labels = ?, label_text = ?, embedding = ?, edited_at = ?, "
+            "machine_caption = ?, machine_labels = ? WHERE id = ?",
+            (
+                caption, _labels_json(labels), ", ".join(lb.name for lb in labels), _blob(embedding), edited_at,
+                machine_caption, None if machine_labels is None else _labels_json(machine_labels), image_id,
+            ),
+        )  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO reembedded (image_id, kind, generation) VALUES (?, 'text', "
+            "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'vector_generation'))",
+            (image_id,),
+        )
+
+    def reembedded_since(self, generation: int, kind: str = "text") -> np.ndarray:
+        """Ids of rows whose `kind` vector changed in place after `generation`."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT image_id FROM reembedded WHERE kind = ? AND generation > ?", (kind, generation)
+        ).fetchall()
+        return np.fromiter((r["image_id"] for r in rows), dtype=np.int64, count=len(rows))
+
+    def add_edit(self, image_id: int, before: ImageRecord, caption: str, labels: Sequence[Label], at: float) -> None:
+        """Keep the text an edit replaces, for `last_edit` / undo."""
+        self.conn.execute(
+            "INSERT INTO edits (image_id, at, caption_before, labels_before, edited_at_before, review_before, "
+            "caption, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                image_id, at, before.caption, _labels_json(before.labels), before.edited_at, before.review, caption,
+                _labels_json(labels),
+            ),
+        )  # fmt: skip
+
+    def last_edit(self, image_id: int) -> dict | None:
+        """The newest edit of a row: its id, when, and the caption, labels, edited_at and review it replaced."""
+        row = self.conn.execute(
+            "SELECT id, at, caption_before, labels_before, edited_at_before, review_before FROM edits "
+            "WHERE image_id = ? ORDER BY id DESC LIMIT 1",
+            (image_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "labels_before": _labels(row["labels_before"])}
+
+    def edit_history(self, image_id: int) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT id, at, caption_before, caption FROM edits WHERE image_id = ? ORDER BY id", (image_id,)
+        )
+        return [dict(r) for r in rows]
+
+    def drop_edit(self, edit_id: int) -> None:
+        self.conn.execute("DELETE FROM edits WHERE id = ?", (edit_id,))
+
+    def follow_edits(self, old_id: int, new_id: int) -> None:
+        """A re-indexed photo got a new row: its edit history (and what export wrote) goes with it."""
+        self.conn.execute("UPDATE edits SET image_id = ? WHERE image_id = ?", (new_id, old_id))
+        self.conn.execute("UPDATE exported_keywords SET image_id = ? WHERE image_id = ?", (new_id, old_id))
+
+    def set_review(self, image_id: int, state: str | None, at: float | None) -> None:
+        self.conn.execute("UPDATE images SET review = ?, reviewed_at = ? WHERE id = ?", (state, at, image_id))
+
+    def review_counts(self) -> dict[str, int]:
+        """Indexed rows by review state: approved, edited, skipped, unreviewed; and `human`, those a person wrote."""
+        rows = self.conn.execute(
+            "SELECT COALESCE(review, 'unreviewed') AS state, COUNT(*) AS n FROM images WHERE status = 'ok' "
+            "GROUP BY state"
+        )
+        counts = {state: 0 for state in (*REVIEW_STATES, "unreviewed")} | {r["state"]: r["n"] for r in rows}
+        human = "SELECT COUNT(*) AS n FROM images WHERE status = 'ok' AND edited_at IS NOT NULL"
+        reviewed = sum(counts[s] for s in REVIEW_STATES)
+        return {**counts, "reviewed": reviewed, "human": self.conn.execute(human).fetchone()["n"]}
+
+    def exported_keywords(self, ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+        """The keywords glimpse added to each photo's sidecar at its last export, by XMP tag."""
+        out: dict[int, dict[str, list[str]]] = {}
+        for chunk in _chunks(ids):
+            sql = f"SELECT image_id, keywords FROM exported_keywords WHERE image_id IN ({','.join('?' * len(chunk))})"
+            out.update((r["image_id"], json.loads(r["keywords"])) for r in self.conn.execute(sql, chunk))
+        return out
+
+    def set_exported_keywords(self, image_id: int, keywords: dict[str, list[str]], at: float) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO exported_keywords (image_id, keywords, at) VALUES (?, ?, ?)",
+            (image_id, json.dumps(keywords, ensure_ascii=False), at),
+        )
+
+    def curated(self, only: str) -> list[ImageRecord]:
+        """Indexed photos (not imported captions) to export: 'all', 'approved' (reviewed and approved) or
+        'edited' (a person wrote the caption or labels), by path."""
+        where = {"all": "1", "approved": "images.review = 'approved'", "edited": "images.edited_at IS NOT NULL"}[only]
+        sql = (
+            f"SELECT {_COLUMNS} {_FROM} WHERE images.status = 'ok' AND roots.path != ? AND {where} "
+            f"ORDER BY {_ORDER['path']}"
+        )
+        return [_record(r) for r in self.conn.execute(sql, (IMPORT_ROOT,))]

@@ -82,3 +82,7 @@ class InvalidArgument(GlimpseError):
 
 class InvalidInput(GlimpseError):
     """A user-supplied file (JSONL import, eval queries) is malformed."""
+
+
+class ToolMissing(GlimpseError):
+    """An external program a feature needs (exiftool, for XMP export) is not installed."""

@@ -2,7 +2,8 @@
 
 Each line is `{"id": "...", "caption": "...", "labels": ["...", ...]}`; `id` may be a path. Imported items
 live under a pseudo-root and are searched exactly like photos. Re-importing an id replaces its row when the
-caption or labels changed. Malformed lines are reported with their line number and skipped.
+caption or labels changed; a caption or labels a person edited (`glimpse edit`) are kept, the imported ones stored
+beside them. Malformed lines are reported with their line number and skipped.
 """
 
 from __future__ import annotations
@@ -67,11 +68,18 @@ def import_jsonl(path: Path, store: IndexStore, embedder: Embedder, batch_size: 
                 continue
             item_id, caption = obj["id"].strip(), obj["caption"].strip()
             existing = catalog.find(root_id, item_id)
-            if existing and existing.caption == caption and existing.labels == labels:
+            row = NewImage(path=item_id, name=Path(item_id).name, caption=caption, labels=labels)
+            if existing and existing.human:  # a person's caption stays; the imported one goes beside it
+                if existing.machine_caption == caption and existing.machine_labels == labels:
+                    summary.unchanged += 1
+                    continue
+                row.machine_caption, row.machine_labels = caption, labels
+                row.caption, row.labels = existing.caption, existing.labels
+                row.edited_at, row.review, row.reviewed_at = existing.edited_at, existing.review, existing.reviewed_at
+            elif existing and existing.caption == caption and existing.labels == labels:
                 summary.unchanged += 1
                 continue
-            rows.append((NewImage(path=item_id, name=Path(item_id).name, caption=caption, labels=labels),
-                         existing.id if existing else None))  # fmt: skip
+            rows.append((row, existing.id if existing else None))
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             vectors = embedder.embed_documents([document_text(r.caption, r.labels) for r, _ in batch])
@@ -83,7 +91,9 @@ def import_jsonl(path: Path, store: IndexStore, embedder: Embedder, batch_size: 
                         summary.updated += 1
                     else:
                         summary.added += 1
-                    catalog.insert(root_id, row)
+                    new_id = catalog.insert(root_id, row)
+                    if old_id is not None:
+                        catalog.follow_edits(old_id, new_id)
         store.save_vectors()
     summary.skipped.sort()
     return summary

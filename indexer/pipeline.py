@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import FileState, NewImage
+from .catalog import FileState, ImageRecord, NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import LibraryOffline, UnreadableImage
@@ -100,6 +100,7 @@ class WorkItem:
     entry: FileEntry
     hash: str
     replaces: int | None = None  # catalog id of the older version of this file
+    keep: ImageRecord | None = None  # the older version, when a person wrote its caption/labels: they are kept
 
 
 def document_text(caption: str, labels: Sequence[Label]) -> str:
@@ -178,10 +179,27 @@ def write_batch(
                 d = p.decoded
                 row.caption, row.labels, row.embedding, row.image_embedding = next(results)
                 row.width, row.height, row.taken_at, row.layout = d.width, d.height, d.taken_at, d.layout
+                if item.keep is not None:  # a person's text stays; the models' new text goes beside it
+                    row.machine_caption, row.machine_labels = row.caption, row.labels
+                    row.caption, row.labels = item.keep.caption, item.keep.labels
+                    row.edited_at, row.review, row.reviewed_at = (
+                        item.keep.edited_at, item.keep.review, item.keep.reviewed_at
+                    )  # fmt: skip
             if item.replaces is not None:
                 store.catalog.delete([item.replaces])
-            store.catalog.insert(root_id, row)
+            new_id = store.catalog.insert(root_id, row)
+            if item.replaces is not None:
+                store.catalog.follow_edits(item.replaces, new_id)
     return failed
+
+
+def kept_text(
+    items: Sequence[WorkItem], prepared: Sequence[Prepared | str], captions: Sequence[str], labels: Sequence
+) -> tuple[list[str], list]:
+    """The captions and labels to embed for a batch's good images: a person's where they wrote them."""
+    keeps = [item.keep for item, p in zip(items, prepared, strict=True) if not isinstance(p, str)]
+    pairs = [(k.caption, k.labels) if k else (c, lb) for k, c, lb in zip(keeps, captions, labels, strict=True)]
+    return [c for c, _ in pairs], [lb for _, lb in pairs]
 
 
 # -- orchestration ------------------------------------------------------------------------------------------
@@ -234,7 +252,7 @@ def index_folder(
                 for items, prepared in _prefetch(_batches(plan.work, batch_size), pool, prepare):
                     good = [p for p in prepared if not isinstance(p, str)]
                     captions, labels, features = _infer_in_lanes(good, models, lane_pool)
-                    vectors = embed_batch(captions, labels, models)
+                    vectors = embed_batch(*kept_text(items, prepared, captions, labels), models)
                     failed = write_batch(store, root_id, items, prepared, captions, labels, vectors, features)
                     summary.failed += failed
                     summary.processed += len(items)
@@ -317,7 +335,7 @@ def _plan(
                 plan.unchanged += 1
             else:
                 log.info("%s changed though its size and mtime did not: processing it again", entry.rel)
-                plan.work.append(WorkItem(entry, digest, replaces=state.id))
+                plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
         for entry, state in changed:
             digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
             if digest is None:
@@ -326,7 +344,7 @@ def _plan(
                 catalog.touch(state.id, entry.size, entry.mtime_ns)
                 plan.unchanged += 1
             else:
-                plan.work.append(WorkItem(entry, digest, replaces=state.id))
+                plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
         for entry in new:
             digest = _hash_or_fail(entry, summary, catalog, root_id)
             if digest is None:
@@ -347,6 +365,14 @@ def _plan(
         catalog.delete(gone)
         summary.removed = len(gone)
     return plan
+
+
+def _edited(catalog, state: FileState) -> ImageRecord | None:
+    """The catalog's row for `state` when a person wrote its caption or labels (to keep them), else None."""
+    if state.status != "ok":
+        return None
+    record = catalog.get([state.id]).get(state.id)
+    return record if record is not None and record.human else None
 
 
 def _hidden_folders(root: Path, problems: Sequence[ScanProblem], looked: bool) -> list[tuple[str, str]]:

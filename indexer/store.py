@@ -165,8 +165,8 @@ class IndexStore:
         """The FAISS index of `kind` ("text": caption embeddings, "image": ResNet features), matching the catalog.
 
         Loaded once, then kept in step: when the catalog's generation for that kind moves (an indexer committed
-        a batch, or the file on disk is stale, corrupt or missing), the difference is repaired from the
-        embeddings stored in the catalog.
+        a batch, an edit re-embedded a caption, or the file on disk is stale, corrupt or missing), the difference
+        is repaired from the embeddings stored in the catalog.
         """
         generation = self.catalog.vector_generation(kind)
         if kind == "text" and self.catalog.meta("text_epoch") != self._text_epoch:  # reembedded meanwhile
@@ -177,6 +177,8 @@ class IndexStore:
             self._vectors[kind] = VectorIndex.load(self._vector_folder(kind), dim)
         index, loaded_gen = self._vectors[kind]
         if loaded_gen != generation:
+            if loaded_gen is not None and loaded_gen < generation:  # vectors changed in place (edits): re-read them
+                index.remove(self.catalog.reembedded_since(loaded_gen, kind))
             fetch = functools.partial(self.catalog.embeddings, kind=kind)
             added, removed = index.sync(self.catalog.embedded_ids(kind), fetch)
             if added or removed:

@@ -29,10 +29,11 @@ class Filters:
     since: date | None = None  # inclusive
     until: date | None = None  # inclusive
     exclude: tuple[str, ...] = field(default_factory=tuple)  # words none of the results may contain
+    review: str | None = None  # "unreviewed", "approved", "edited" or "skipped" (the Review tab's filter)
 
     @property
     def active(self) -> bool:
-        return bool(self.label or self.folder or self.since or self.until or self.exclude)
+        return bool(self.label or self.folder or self.since or self.until or self.exclude or self.review)
 
     def as_dict(self) -> dict:
         """Fit to show and to serialize: text that is not valid Unicode gets U+FFFD (see names.readable)."""
@@ -66,6 +67,16 @@ class ImageRecord:
     date: str | None = None  # the date the photo is filed under: `taken_at`, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
     offline: str | None = None  # why the file could not be seen at the last index run; None when it was there
+    machine_caption: str | None = None  # the models' caption, kept beside a person's (set once edited)
+    machine_labels: list[Label] | None = None  # the models' labels, likewise
+    edited_at: float | None = None  # when a person last wrote the caption/labels (Unix time); None: the models'
+    review: str | None = None  # "approved", "edited", "skipped", or None (not reviewed yet)
+    reviewed_at: float | None = None
+
+    @property
+    def human(self) -> bool:
+        """Whether a person wrote this caption and these labels."""
+        return self.edited_at is not None
 
     @property
     def is_import(self) -> bool:
@@ -107,3 +118,8 @@ class NewImage:
     image_embedding: np.ndarray | None = None
     layout: np.ndarray | None = None
     error: str | None = None  # set for a file that could not be used
+    machine_caption: str | None = None  # with `edited_at`: `caption`/`labels` are a person's, these the models'
+    machine_labels: Sequence[Label] | None = None
+    edited_at: float | None = None
+    review: str | None = None
+    reviewed_at: float | None = None

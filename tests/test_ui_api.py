@@ -268,3 +268,17 @@ def _raw_size(path) -> tuple[int, int]:
 
     with Image.open(path) as im:
         return im.size
+
+
+def test_edit_is_found_by_the_next_search_and_undone(app):
+    client, *_ = app
+    photo = next(r for r in client.predict("coffee", 10, api_name="/search") if r["file"].endswith("coffee.jpg"))
+    edited = client.predict(photo["id"], "Ñandú café <b>&amp;</b> 🦤", ["Bird"], [], False, api_name="/edit")
+    assert edited["human"] and edited["caption"] == "Ñandú café <b>&amp;</b> 🦤" and "Bird" in edited["labels"]
+    assert edited["machine_caption"] == photo["caption"]
+    try:
+        first = client.predict("ñandú café", 3, api_name="/search")[0]
+        assert first["id"] == photo["id"] and first["caption"] == edited["caption"]
+    finally:
+        restored = client.predict(photo["id"], None, None, None, True, api_name="/edit")
+    assert not restored["human"] and restored["caption"] == photo["caption"] and "Bird" not in restored["labels"]

@@ -242,3 +242,43 @@ def test_index_tab_shows_progress_and_a_summary(page, app, tmp_path):
 
     page.get_by_role("tab", name="Library").click()
     page.locator("#page-info").get_by_text("10 photos").wait_for()
+
+
+def test_review_edit_approve_and_export(page, app):
+    """The alt-text review: edit one caption (Alt+E), approve the next (Alt+A), filter, export sidecars."""
+    import json
+    import subprocess
+
+    page.get_by_role("tab", name="Review").click()
+    page.locator("#review-gallery .thumbnail-item").first.wait_for()
+    alt = page.locator("#review-alt textarea")
+    page.wait_for_function("el => el.value.trim().length > 0", arg=alt.element_handle())
+    first = page.locator("#review-where").inner_text().split("\n")[0].strip()
+    text = f'{alt.input_value().capitalize()} (foto de Ángel & "Ñu" <3)'
+    alt.fill(text)
+    page.locator("#review-count").get_by_text(f"{len(text)} characters").wait_for()
+    alt.press("Alt+e")  # save the edit: on to the next photo
+    page.locator("#review-status").get_by_text("Saved").wait_for()
+    page.wait_for_function("el => !el.value.includes('Ángel')", arg=alt.element_handle())
+    second = page.locator("#review-where").inner_text().split("\n")[0].strip()
+    assert second != first
+    page.locator("#review-gallery").get_by_text("foto de Ángel").wait_for()  # the tile shows the new caption
+    page.locator("#review-approve").click()
+    page.locator("#review-status").get_by_text("Approved").wait_for()
+    screenshot(page, "review.png")
+
+    page.locator("#review-show").get_by_text("Edited").click()
+    page.locator("#review-info").get_by_text("1 photo").wait_for()
+    page.locator("#review-show").get_by_text("Approved").click()
+    page.locator("#review-info").get_by_text("1 photo").wait_for()
+
+    if shutil.which("exiftool") is None:
+        return
+    page.get_by_text("Export and file names").click()
+    page.locator("#review-export").click()
+    page.locator("#review-export-status").get_by_text("2 new").wait_for()
+    sidecar = Path(first + ".xmp")
+    out = subprocess.run(["exiftool", "-j", "-G1", str(sidecar)], capture_output=True, check=True).stdout
+    (got,) = json.loads(out)
+    assert got["XMP-dc:Description"] == text and got["XMP-iptcCore:AltTextAccessibility"] == text
+    assert Path(second + ".xmp").is_file()

@@ -5,7 +5,8 @@ does that (see server.py).
 
 Every event has an `api_name`, so the app is also an API; the documented ones are `search` (query and k in, a
 list of results out), `describe` (an image in, its caption and labels out), `similar` (a photo id or an image in,
-results out) and `duplicates` (a threshold in, groups of copies out).
+results out), `duplicates` (a threshold in, groups of copies out) and `edit` (a photo id, a caption, labels to add
+and remove, or undo, in; the photo as it is now out).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Layout:
     duplicates: parts.DuplicatesTab
     index: parts.IndexTab
     similar_api: parts.SimilarApi
+    review: parts.ReviewTab
 
 
 def build_app(
@@ -87,6 +89,7 @@ def build_app(
         _wire_similar(ui, layout)
         _wire_library(ui, layout, demo)
         _wire_tools(ui, layout)
+        _wire_review(ui, layout, demo)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
     return demo
 
@@ -102,11 +105,14 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
             describe = parts.describe_tab(examples)
         with gr.Tab("Library", id="library"):
             browse = parts.library_tab()
+        with gr.Tab("Review", id="review") as review_tab:
+            review = parts.review_tab()
+        review.tab = review_tab
         with gr.Tab("Duplicates", id="duplicates"):
             duplicates = parts.duplicates_tab()
         with gr.Tab("Index", id="index"):
             index = parts.index_tab()
-    return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api())
+    return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api(), review)
 
 
 QUICK = dict(concurrency_id="browse", concurrency_limit=4, api_visibility="undocumented")
@@ -121,6 +127,12 @@ def _wire_search(ui: Handlers, layout: Layout) -> None:
     gr.api(ui.search_api, api_name="search", concurrency_id="search", concurrency_limit=4)
     for panel, name in ((search.results, "search_detail"), (layout.library.results, "library_detail")):
         panel.gallery.select(ui.detail_of(panel), [panel.photos], panel.detail_parts, api_name=name, **QUICK)
+        panel.save.click(
+            ui.save_caption_of(panel), [panel.chosen, panel.caption], [panel.caption, panel.saved],
+            api_name=f"{name.removesuffix('_detail')}_save_caption", api_visibility="undocumented",
+            concurrency_id="edit", concurrency_limit=1,
+        )  # fmt: skip
+    gr.api(ui.edit_api, api_name="edit", concurrency_id="edit", concurrency_limit=1)
 
 
 def _wire_similar(ui: Handlers, layout: Layout) -> None:
@@ -169,6 +181,52 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     index.reembed.click(
         ui.reembed, [index.text_model], [index.result], api_name="reembed", concurrency_id="index", concurrency_limit=1
     )
+
+
+def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
+    tab = layout.review
+    inputs, outputs = tab.inputs, tab.outputs
+    demo.load(ui.review_page, inputs, outputs, api_name="review_first", **QUICK)
+    tab.number.submit(ui.review_page, inputs, outputs, api_name="review_page", **QUICK)
+    tab.tab.select(ui.review_page, inputs, outputs, api_name="review_open", **QUICK)  # photos indexed since show up
+    tab.show.change(lambda _n, show: ui.review_page(1, show), inputs, outputs, api_name="review_show", **QUICK)
+    for button, step, name in ((tab.previous, -1, "review_previous"), (tab.next, 1, "review_next")):
+        button.click(
+            lambda n, s, step=step: ui.review_page((n or 1) + step, s), inputs, outputs, api_name=name, **QUICK
+        )
+    tab.gallery.select(ui.review_select, [tab.photos], tab.focus_parts, api_name="review_select", **QUICK)
+    tab.alt.change(ui.alt_count, [tab.alt], [tab.count], api_name="alt_count", **QUICK)
+    acting = [tab.photos, tab.gallery, *tab.focus_parts, tab.status]
+    for button, action in ((tab.approve, "approve"), (tab.edit, "edit"), (tab.skip, "skip")):
+        button.click(
+            lambda hits, at, alt, action=action: ui.review_action(action, hits, at, alt),
+            [tab.photos, tab.current, tab.alt], acting, api_name=f"review_{action}", api_visibility="undocumented",
+            concurrency_id="edit", concurrency_limit=1,
+        )  # fmt: skip
+    tab.export.click(ui.review_export, None, [tab.export_status], api_name="export_xmp", concurrency_id="edit",
+                     concurrency_limit=1)  # fmt: skip
+    tab.rename_preview.click(ui.rename_preview, None, [tab.renames, tab.rename_status], api_name="rename_preview",
+                             **QUICK)  # fmt: skip
+    tab.rename_apply.click(
+        ui.rename_apply, [tab.rename_confirm], [tab.renames, tab.rename_confirm, tab.rename_status],
+        api_name="rename_apply", api_visibility="undocumented", concurrency_id="edit", concurrency_limit=1,
+    )  # fmt: skip
+
+
+# Keyboard shortcuts of the Review tab (Alt+A approve, Alt+E save the edit, Alt+S skip), loaded with the page.
+SHORTCUTS = """
+() => {
+  const keys = { a: "review-approve", e: "review-edit", s: "review-skip" };
+  document.addEventListener("keydown", (event) => {
+    const id = event.altKey && !event.ctrlKey && !event.metaKey ? keys[event.key.toLowerCase()] : null;
+    const button = id && document.getElementById(id);
+    if (button && button.offsetParent !== null) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+}
+"""
 
 
 def _wire_tools(ui: Handlers, layout: Layout) -> None:

@@ -35,10 +35,13 @@ class ResultsPanel(Parts):
     chosen: gr.State  # the id of the photo in the detail view
     similar: gr.Button
     labels: gr.Label
+    caption: gr.Textbox  # the caption, editable: Save makes it the photo's own (see Library.edit)
+    save: gr.Button
+    saved: gr.Markdown  # what Save did
 
     @property
     def detail_parts(self) -> list:
-        return [self.detail, self.image, self.text, self.labels, self.chosen, self.similar]
+        return [self.detail, self.image, self.text, self.labels, self.chosen, self.similar, self.caption, self.saved]
 
 
 def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPanel:
@@ -53,8 +56,12 @@ def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPane
             text = gr.Markdown()
             chosen = gr.State(None)
             similar = gr.Button("Find similar", size="sm", elem_id=similar_id, visible=False)
+            caption = gr.Textbox(label="Caption (alt text): correct it and Save", lines=2, max_length=2000,
+                                 elem_id=f"{gallery_id}-caption")  # fmt: skip
+            save = gr.Button("Save caption", size="sm", elem_id=f"{gallery_id}-save")
+            saved = gr.Markdown()
             labels = gr.Label(num_top_classes=5, label="Labels")
-    return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels)
+    return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels, caption, save, saved)
 
 
 @dataclass
@@ -177,6 +184,96 @@ def library_tab() -> LibraryTab:
                 visible=False,
             )  # fmt: skip
     return LibraryTab(order, label, previous, number, following, info, results, plot, failed_info, failures)
+
+
+@dataclass
+class ReviewTab(Parts):
+    """Alt text review: a page of photos, the chosen one's caption as editable alt text, Approve / Edit / Skip;
+    then export and descriptive file names."""
+
+    show: gr.Radio  # which photos: not yet reviewed, approved, edited, skipped
+    previous: gr.Button
+    number: gr.Number
+    next: gr.Button
+    info: gr.Markdown
+    gallery: gr.Gallery
+    photos: gr.State  # the Hits of the page, in order
+    current: gr.State  # index in `photos` of the photo being reviewed
+    image: gr.Image
+    where: gr.Markdown
+    alt: gr.Textbox
+    count: gr.Markdown
+    approve: gr.Button
+    edit: gr.Button
+    skip: gr.Button
+    status: gr.Markdown
+    export: gr.Button
+    export_status: gr.Markdown
+    rename_preview: gr.Button
+    renames: gr.Dataframe
+    rename_confirm: gr.Checkbox
+    rename_apply: gr.Button
+    rename_status: gr.Markdown
+    tab: gr.Tab | None = None  # the tab itself (set by app.lay_out): opening it shows the page afresh
+
+    @property
+    def inputs(self) -> list:
+        return [self.number, self.show]
+
+    @property
+    def focus_parts(self) -> list:
+        return [self.current, self.image, self.where, self.alt, self.count]
+
+    @property
+    def outputs(self) -> list:
+        return [self.gallery, self.photos, self.info, self.number, *self.focus_parts, self.status]
+
+
+REVIEW_FILTERS = [("Not yet reviewed", "unreviewed"), ("Approved", "approved"), ("Edited", "edited"),
+                  ("Skipped", "skipped")]  # fmt: skip
+
+
+def review_tab() -> ReviewTab:
+    gr.Markdown(
+        "Check each caption as **alt text** for people who can't see the photo: keep it under ~125 characters "
+        "(250 at most). Keys: **Alt+A** approve, **Alt+E** save your edit, **Alt+S** skip."
+    )
+    with gr.Row():
+        show = gr.Radio(REVIEW_FILTERS, value="unreviewed", label="Show", elem_id="review-show")
+    with gr.Row(elem_classes="gl-pager"):
+        previous = gr.Button("← Previous", size="sm", scale=0, min_width=110)
+        number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
+        following = gr.Button("Next →", size="sm", scale=0, min_width=110)
+        info = gr.Markdown(elem_id="review-info")
+    with gr.Row():
+        gallery = gr.Gallery(
+            show_label=False, columns=4, fit_columns=False, object_fit="cover", allow_preview=False, buttons=[],
+            elem_id="review-gallery", elem_classes="gl-tiles", scale=3,
+        )  # fmt: skip
+        photos, current = gr.State([]), gr.State(None)
+        with gr.Column(scale=2, elem_classes="gl-detail"):
+            image = gr.Image(show_label=False, interactive=False, height=320, buttons=["fullscreen"])
+            where = gr.Markdown(elem_id="review-where")
+            alt = gr.Textbox(label="Alt text", lines=3, max_length=2000, elem_id="review-alt")
+            count = gr.Markdown(elem_id="review-count")
+            with gr.Row(elem_classes="gl-actions"):
+                approve = gr.Button("Approve", variant="primary", size="sm", elem_id="review-approve")
+                edit = gr.Button("Save edit", size="sm", elem_id="review-edit")
+                skip = gr.Button("Skip", size="sm", elem_id="review-skip")
+            status = gr.Markdown(elem_id="review-status")
+    with gr.Accordion("Export and file names", open=False):
+        export = gr.Button("Write XMP sidecars (approved and edited photos)", size="sm", elem_id="review-export")
+        export_status = gr.Markdown(elem_id="review-export-status")
+        rename_preview = gr.Button("Preview descriptive file names", size="sm", elem_id="rename-preview")
+        renames = gr.Dataframe(headers=["file", "new name"], show_label=False, interactive=False, wrap=True,
+                               visible=False)  # fmt: skip
+        rename_confirm = gr.Checkbox(label="Rename these files (an undo journal is kept: `glimpse rename --undo`)")
+        rename_apply = gr.Button("Rename", size="sm", variant="stop", elem_id="rename-apply")
+        rename_status = gr.Markdown(elem_id="rename-status")
+    return ReviewTab(
+        show, previous, number, following, info, gallery, photos, current, image, where, alt, count, approve, edit,
+        skip, status, export, export_status, rename_preview, renames, rename_confirm, rename_apply, rename_status,
+    )  # fmt: skip
 
 
 @dataclass

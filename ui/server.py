@@ -21,7 +21,7 @@ from glimpse.indexer.config import ENV
 from starlette.middleware import Middleware
 
 from . import tempdir
-from .app import CSS, theme
+from .app import CSS, SHORTCUTS, theme
 from .gate import LoginPage, LoginThrottle
 from .guard import LibraryFileGuard
 from .library import Library
@@ -115,4 +115,5 @@ def launch(
         enable_monitoring=False,
         theme=theme(),
         css=CSS,
+        js=SHORTCUTS,
     )

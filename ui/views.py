@@ -176,6 +176,69 @@ def detail_markdown(photo: Hit) -> str:
     return "\n".join(lines)
 
 
+def saved_markdown(record) -> str:
+    """What Save did: the caption is a person's now, the models' kept beside it."""
+    if not record.human:
+        return "The caption is the models' own."
+    machine = f" The models' caption, kept: {md_escape(record.machine_caption)}" if record.machine_caption else ""
+    return f"**Saved**: searchable now, kept by re-index.{machine}"
+
+
+def record_api(record) -> dict:
+    """A catalog record for API clients (the path is under `file`, as in search results)."""
+    return {
+        "id": record.id, "file": readable(str(record.full_path or record.path)), "caption": record.caption,
+        "labels": [lb.name for lb in record.labels], "human": record.human, "edited_at": record.edited_at,
+        "machine_caption": record.machine_caption,
+        "machine_labels": None if record.machine_labels is None else [lb.name for lb in record.machine_labels],
+        "review": record.review,
+    }  # fmt: skip
+
+
+ALT_TEXT_GOOD, ALT_TEXT_MAX = 125, 250  # characters: alt text should stay under the first, never past the second
+
+
+def alt_count(text: str | None) -> str:
+    """The alt text's length, and whether it is fit for a screen reader."""
+    n = len(text or "")
+    if n > ALT_TEXT_MAX:
+        return f"**{n} characters**: too long for alt text (at most {ALT_TEXT_MAX}); shorten it."
+    if n > ALT_TEXT_GOOD:
+        return f"**{n} characters**: a little long (aim for under {ALT_TEXT_GOOD})."
+    return f"{n} characters" + (" (empty)" if not n else "")
+
+
+REVIEW_WORDS = {"approved": "approved", "edited": "edited", "skipped": "skipped", None: "not yet reviewed"}
+
+
+def review_where(hit: Hit, review: str | None, human: bool) -> str:
+    """Above the alt text: the file, its review state, and who wrote the caption."""
+    who = "written by a person" if human else "written by the models"
+    return f"{md_code(hit.path)}  \n{REVIEW_WORDS.get(review, md_escape(review))} · {who}"
+
+
+def review_page_markdown(number: int, pages: int, total: int, show: str) -> str:
+    if not total:
+        return f"No photos {md_escape(dict(REVIEW_SHOW).get(show, show))}."
+    return page_markdown(number, pages, total)
+
+
+REVIEW_SHOW = [("unreviewed", "not yet reviewed"), ("approved", "approved"), ("edited", "edited"),
+               ("skipped", "skipped")]  # fmt: skip
+
+
+def export_markdown(summary) -> str:
+    text = (f"Sidecars: **{len(summary.created)}** new, **{len(summary.updated)}** updated, {summary.unchanged} "
+            f"unchanged, {len(summary.skipped)} skipped.")  # fmt: skip
+    return text + "".join(f"  \nskipped {md_code(p)}: {md_escape(r)}" for p, r in summary.skipped[:20])
+
+
+def rename_markdown(done: int, problems: list[tuple[str, str]], applied: bool) -> str:
+    verb = "Renamed" if applied else "Would rename"
+    text = f"{verb} **{done}** photos." + ("" if applied else " Tick the box and press Rename to apply.")
+    return text + "".join(f"  \nskipped {md_code(p)}: {md_escape(r)}" for p, r in problems[:20])
+
+
 def stats_markdown(stats: dict) -> str:
     roots = ", ".join(md_code(r) for r in stats["roots"]) or "none yet"
     failed = stats["failed"]
