@@ -244,6 +244,17 @@ def test_index_tab_shows_progress_and_a_summary(page, app, tmp_path):
     page.locator("#page-info").get_by_text("10 photos").wait_for()
 
 
+def review_path(page, other_than: str = "") -> str:
+    """The path of the photo under review, once shown (not Gradio's timer while the view updates)."""
+    where = page.locator("#review-where")
+    page.wait_for_function(
+        "([el, old]) => { const line = el.innerText.trim().split('\\n')[0].trim();"
+        " return line.startsWith('/') && line !== old; }",
+        arg=[where.element_handle(), other_than],
+    )
+    return where.inner_text().split("\n")[0].strip()
+
+
 def test_review_edit_approve_and_export(page, app):
     """The alt-text review: edit one caption (Alt+E), approve the next (Alt+A), filter, export sidecars."""
     import json
@@ -253,14 +264,14 @@ def test_review_edit_approve_and_export(page, app):
     page.locator("#review-gallery .thumbnail-item").first.wait_for()
     alt = page.locator("#review-alt textarea")
     page.wait_for_function("el => el.value.trim().length > 0", arg=alt.element_handle())
-    first = page.locator("#review-where").inner_text().split("\n")[0].strip()
+    first = review_path(page)
     text = f'{alt.input_value().capitalize()} (foto de Ángel & "Ñu" <3)'
     alt.fill(text)
     page.locator("#review-count").get_by_text(f"{len(text)} characters").wait_for()
     alt.press("Alt+e")  # save the edit: on to the next photo
     page.locator("#review-status").get_by_text("Saved").wait_for()
     page.wait_for_function("el => !el.value.includes('Ángel')", arg=alt.element_handle())
-    second = page.locator("#review-where").inner_text().split("\n")[0].strip()
+    second = review_path(page, other_than=first)
     assert second != first
     page.locator("#review-gallery").get_by_text("foto de Ángel").wait_for()  # the tile shows the new caption
     page.locator("#review-approve").click()
