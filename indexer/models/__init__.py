@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import ModelSettings
+from ..errors import ModelsUnavailable
 from .captioner import BlipCaptioner
 from .classifier import ResNetClassifier
 from .embedder import TextEmbedder
@@ -44,6 +45,20 @@ class Models:
         self.embedder.load()
         self.classifier.load()
         self.captioner.load()
+        return self
+
+    def check(self, kinds: tuple[str, ...] = ("captioner", "classifier", "embedder")) -> Models:
+        """Raise ModelUnavailable (ModelsUnavailable naming all of them, when several are) for the models of
+        `kinds` that could not be loaded, found without loading any: before a run does work it would lose."""
+        missing = []
+        for kind in kinds:
+            check = getattr(getattr(self, kind), "unavailable", None)  # fakes may not have it
+            if check is not None and (error := check()) is not None:
+                missing.append(error)
+        if len(missing) == 1:
+            raise missing[0]
+        if missing:
+            raise ModelsUnavailable(missing)
         return self
 
     def ids(self) -> dict[str, str]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import ENV
 from ..errors import ModelUnavailable
-from .loading import hub_unavailable, looks_like_path, resolve_device, small_work_threads
+from .loading import hub_model_missing, hub_unavailable, looks_like_path, resolve_device, small_work_threads
 
 MINILM_IDS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 
@@ -39,6 +39,13 @@ class TextEmbedder:
         self._model = None if isinstance(model, str) else model
         self._device_pref, self.batch_size = device, batch_size
         self._lock = threading.Lock()
+
+    def unavailable(self) -> ModelUnavailable | None:
+        """Why `load` would fail for want of the model, found without loading it (nor importing torch)."""
+        if self._model is not None or self.name in MINILM_IDS and bundled_minilm() is not None:
+            return None
+        reason = hub_model_missing(self.name)
+        return None if reason is None else self._unavailable(reason)
 
     def load(self) -> TextEmbedder:
         with self._lock:

@@ -136,6 +136,32 @@ def hub_unavailable() -> str | None:
     return f"not in the local cache, and {reason}" if reason else None
 
 
+def hub_model_missing(name: str) -> str | None:
+    """Why the hub model or folder `name` could not be loaded, found without loading it (or importing torch):
+    None when it is a folder, in the Hugging Face cache, or can be downloaded now."""
+    path = os.path.expanduser(name)
+    if looks_like_path(name):
+        return None if os.path.isdir(path) else "no such folder"
+    if os.path.isdir(path):
+        return None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        if isinstance(try_to_load_from_cache(name, "config.json"), str):
+            return None
+    except Exception:  # noqa: BLE001 - not a valid repo id, say: loading it will give the precise reason
+        return None
+    return hub_unavailable()
+
+
+def torch_hub_dir() -> str:
+    """torch.hub.get_dir(), without importing torch: $TORCH_HOME/hub, else $XDG_CACHE_HOME/torch/hub."""
+    home = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "torch"
+    )
+    return os.path.join(os.path.expanduser(home), "hub")
+
+
 def from_pretrained(loader, name: str, kind: str, env_var: str, **kwargs):
     """`loader.from_pretrained(name)`, from the local cache first so a cached model never touches the network.
 
