@@ -352,6 +352,30 @@ def stats(index_dir, as_json):
     click.echo("\n".join(lines))
 
 
+@cli.command()
+@_model_options
+@_json_option
+def doctor(as_json, **model_flags):
+    """What this CPU is good at (AMX, AVX-512 BF16/VNNI, AVX2, ARM), what each path (search, index, upload) runs
+    with (precision, threads, int8) and why, and whether the models are available. Loads no model."""
+    with _library(None, **model_flags) as library:
+        data = library.doctor()
+    if as_json:
+        _emit(data, True, "")
+        return
+    m = data["machine"]
+    lines = [f"cpu:      {m['summary']}", f"flags:    {' '.join(m['flags']) or '-'}"]
+    if "torch" in m:
+        lines.append(f"torch:    {m['torch']}, kernels for {m.get('torch_cpu_capability', '?')}")
+    lines += [f"blas:     {b}" for b in m.get("blas", [])]
+    for c in data["paths"]:
+        lines.append(f"{c['path']}:\n    {c['runs']}; {c['threads']}; int8: {c['int8']}\n    why: {c['why']}")
+    for kind, info in data["models"].items():
+        state = "available" if info["available"] else f"MISSING: {info['problem']}"
+        lines.append(f"{kind} model: {info['name']}: {state}")
+    click.echo("\n".join(lines))
+
+
 # -- similar and duplicates -----------------------------------------------------------------------------------
 def _print_hits(hits, as_json: bool) -> None:
     if as_json:

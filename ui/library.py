@@ -173,6 +173,20 @@ class Library:
         with self._lock:
             return self._open().stats()
 
+    def doctor(self) -> dict:
+        """What this machine's CPU is good at, what each model path runs with (precision, threads, int8) and why,
+        and whether each model is available: all without loading a model. Needs no index."""
+        from glimpse.indexer.models.policy import choices, machine
+
+        settings = self._settings or settings_for(self.index_dir)
+        models = {}
+        for kind, model in (("caption", "captioner"), ("classifier", "classifier"), ("text", "embedder")):
+            model = getattr(self.models, model)
+            check = getattr(model, "unavailable", None)
+            error = check() if check else None
+            models[kind] = {"name": model.name, "available": error is None, "problem": error and error.reason}
+        return {"machine": machine(), "paths": [c.as_dict() for c in choices(settings)], "models": models}
+
     # -- search and browse ------------------------------------------------------------------------------
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, min_score: float | None = None, **options

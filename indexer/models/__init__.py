@@ -37,7 +37,7 @@ class Models:
             classifier=ResNetClassifier(
                 settings.classifier_weights, device=settings.device, precision=settings.precision
             ),
-            embedder=TextEmbedder(settings.text_model, device=settings.device),
+            embedder=TextEmbedder(settings.text_model, device=settings.device, engine=settings.text_engine),
         )
 
     def load(self) -> Models:

@@ -27,12 +27,9 @@ def resolve_device(device: str = "auto") -> str:
 @functools.cache
 def cpu_has_fast_bf16() -> bool:
     """AMX or AVX-512 BF16: bf16 matrix work is then much faster than fp32 on the CPU."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+    from ..cpu import cpu
+
+    return cpu().fast_bf16
 
 
 def resolve_dtype(precision: str, device: str):
