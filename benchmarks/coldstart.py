@@ -58,13 +58,15 @@ def run(args: list[str], env: dict | None = None, importtime: bool = False):
 
 
 def import_chain(args: list[str], env: dict | None = None, top: int = 8) -> tuple[float, list[tuple[str, float]]]:
-    """(total import seconds, [(top-level package, cumulative seconds)...]) from `python -X importtime`."""
+    """(total import seconds, [(package, seconds)...]) from `python -X importtime`: each module's own time
+    (without what it imports) summed per top-level package, so `glimpse` is glimpse's code alone and numpy is
+    numpy whoever imported it."""
     _, done = run(args, env=env, importtime=True)
     packages: dict[str, float] = {}
     for line in done.stderr.splitlines():
-        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", line)
-        if m and len(m.group(2)) == 1:  # one space: imported at the top level, not by another module
-            name = m.group(3).split(".")[0]
+        m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
+        if m:
+            name = m.group(2).split(".")[0]
             packages[name] = packages.get(name, 0.0) + int(m.group(1)) / 1e6
     ranked = sorted(packages.items(), key=lambda kv: -kv[1])
     return sum(packages.values()), ranked[:top]
