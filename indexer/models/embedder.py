@@ -95,7 +95,7 @@ class TextEmbedder:
                     try:
                         self._lean = LeanBert(folder)
                         self.lean_reason = f"numpy engine for {folder}"
-                    except (OSError, ValueError, KeyError) as e:
+                    except (ImportError, OSError, ValueError, KeyError) as e:
                         self.lean_reason = f"lean engine failed: {type(e).__name__}: {e}"
                 if self._lean is None:
                     log.info("text model %s: reference engine only (%s)", self.name, self.lean_reason)
