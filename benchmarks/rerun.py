@@ -56,9 +56,11 @@ class StandIn:
         features = self.rng.standard_normal((len(images), 512)).astype(np.float32)
         return self.classify(images), features / np.linalg.norm(features, axis=1, keepdims=True)
 
-    def embed(self, texts):
+    def embed_documents(self, texts):
         vectors = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    embed_queries = embed_documents
 
 
 def build(photos: int) -> tuple[Path, Path, dict]:

@@ -75,7 +75,7 @@ def caption_vectors(embedder, texts: list[str]) -> np.ndarray:
     if path.is_file():
         return np.load(path)
     log(f"embedding {len(texts)} distinct captions with MiniLM (once)")
-    vectors = embedder.embed(texts)
+    vectors = embedder.embed_documents(texts)
     np.save(path, vectors)
     return vectors
 
@@ -163,7 +163,7 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
 
     recall = 1.0
     if vectors.kind != "flat":
-        qv = embedder.embed(query_texts)
+        qv = embedder.embed_queries(query_texts)
         ids, data = store.catalog.embeddings()
         exact = faiss.IndexFlatIP(DIM)
         exact.add(data)
@@ -201,15 +201,15 @@ def profile(store, embedder, query_texts: list[str]) -> dict[str, float]:
     from glimpse.search.engine import CANDIDATES, fts_expression, query_terms
 
     reference = TextEmbedder(embedder.name, engine="torch")
-    reference.embed(query_texts[:2])
+    reference.embed_queries(query_texts[:2])
     times: dict[str, list[float]] = {"embed": [], "embed (reference)": [], "faiss": [], "fts5": [], "join": []}
     vectors, catalog = store.vectors(), store.catalog
     for q in query_texts:
         t = time.perf_counter()
-        qv = embedder.embed([q])
+        qv = embedder.embed_queries([q])
         times["embed"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        reference.embed([q])
+        reference.embed_queries([q])
         times["embed (reference)"].append(time.perf_counter() - t)
         t = time.perf_counter()
         _, ids = vectors.search(qv, CANDIDATES)

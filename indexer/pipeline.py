@@ -155,7 +155,7 @@ def infer_batch(images: Sequence[Prepared], models: Models) -> tuple[list[str], 
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
-    return models.embedder.embed([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
+    return models.embedder.embed_documents([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
 
 
 def write_batch(

