@@ -61,7 +61,8 @@ def test_models_the_lean_engine_does_not_cover_use_the_reference(tmp_path):
     (folder / "config.json").write_text(json.dumps({"model_type": "roberta", "hidden_act": "gelu"}))
     assert "not a BERT model" in unsupported(folder)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_act": "gelu"}))
-    (folder / "modules.json").write_text(json.dumps([{"type": "sentence_transformers.models.Transformer"}]))
+    modules = [{"type": f"sentence_transformers.models.{kind}"} for kind in ("Transformer", "Pooling")]
+    (folder / "modules.json").write_text(json.dumps(modules))
     (folder / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: "}}))
     assert "prompts" in unsupported(folder)  # e5-style models: the reference adds their prompts
 
