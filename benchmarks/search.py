@@ -159,6 +159,7 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
             searcher.search(q, k=10)
             latencies.append(time.perf_counter() - t)
     rss_after = rss_mb()
+    stages = profile(store, embedder, query_texts[:200])
 
     recall = 1.0
     if vectors.kind != "flat":
@@ -189,7 +190,39 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
         "recall": recall,
         "queries": len(latencies),
         "others": load.others,
+        "stages": stages,
     }
+
+
+def profile(store, embedder, query_texts: list[str]) -> dict[str, float]:
+    """Median ms per stage of a query, each timed on its own over the same queries: the query embedding (the
+    engine search uses, and the sentence-transformers reference side by side), FAISS, FTS5/BM25, the catalog join."""
+    from glimpse.indexer.models import TextEmbedder
+    from glimpse.search.engine import CANDIDATES, fts_expression, query_terms
+
+    reference = TextEmbedder(embedder.name, engine="torch")
+    reference.embed_queries(query_texts[:2])
+    times: dict[str, list[float]] = {"embed": [], "embed (reference)": [], "faiss": [], "fts5": [], "join": []}
+    vectors, catalog = store.vectors(), store.catalog
+    for q in query_texts:
+        t = time.perf_counter()
+        qv = embedder.embed_queries([q])
+        times["embed"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        reference.embed_queries([q])
+        times["embed (reference)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        _, ids = vectors.search(qv, CANDIDATES)
+        times["faiss"].append(time.perf_counter() - t)
+        expr = fts_expression(query_terms(q))
+        t = time.perf_counter()
+        if expr:
+            catalog.fts(expr, CANDIDATES, None)
+        times["fts5"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        catalog.get(int(i) for i in ids[0][:10] if i >= 0)
+        times["join"].append(time.perf_counter() - t)
+    return {name: median(values) * 1000 for name, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['index']}, built in {r['build_s']:.1f} s (loaded in {r['load_s']:.2f} s), "
             f"{r['file_mb']:.0f} MB on disk, RSS {r['rss_mb'] / 1024:.2f} GB | other load {r['others']:.0%}"
         )
+        print("    stages, median ms: " + ", ".join(f"{name} {ms:.1f}" for name, ms in r["stages"].items()))
     return 0
 
 

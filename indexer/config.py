@@ -11,6 +11,7 @@ DEFAULT_CLASSIFIER_WEIGHTS = "IMAGENET1K_V1"
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_DEVICE = "auto"
 DEFAULT_PRECISION = "auto"
+DEFAULT_TEXT_ENGINE = "auto"  # the lean numpy engine for queries where the model allows it (models/embedder.py)
 DEFAULT_BATCH_SIZE = 32  # images per model batch when indexing (measured: README, Performance)
 
 # Every GLIMPSE_* environment variable glimpse reads, by setting: spell the names only here.
@@ -21,6 +22,7 @@ ENV = {
     "text_model": "GLIMPSE_TEXT_MODEL",
     "device": "GLIMPSE_DEVICE",
     "precision": "GLIMPSE_PRECISION",
+    "text_engine": "GLIMPSE_TEXT_ENGINE",  # auto | lean | torch: see models/embedder.py
     "auth": "GLIMPSE_AUTH",  # `glimpse serve --auth USER:PASSWORD`
     "temp": "GLIMPSE_TEMP_DIR",  # where the web app keeps uploads and thumbnails (ui/tempdir.py)
 }
@@ -47,6 +49,7 @@ class ModelSettings:
     text_model: str = DEFAULT_TEXT_MODEL
     device: str = DEFAULT_DEVICE
     precision: str = DEFAULT_PRECISION
+    text_engine: str = DEFAULT_TEXT_ENGINE
 
     @classmethod
     def resolve(
@@ -56,6 +59,7 @@ class ModelSettings:
         text_model: str | None = None,
         device: str | None = None,
         precision: str | None = None,
+        text_engine: str | None = None,
     ) -> ModelSettings:
         return cls(
             caption_model=_pick(caption_model, "caption_model", DEFAULT_CAPTION_MODEL),
@@ -63,4 +67,5 @@ class ModelSettings:
             text_model=_pick(text_model, "text_model", DEFAULT_TEXT_MODEL),
             device=_pick(device, "device", DEFAULT_DEVICE),
             precision=_pick(precision, "precision", DEFAULT_PRECISION),
+            text_engine=_pick(text_engine, "text_engine", DEFAULT_TEXT_ENGINE),
         )

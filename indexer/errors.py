@@ -27,6 +27,22 @@ class ModelUnavailable(GlimpseError):
         )
 
 
+class ModelsUnavailable(GlimpseError):
+    """Several models are missing: all of them named in one message, so one fetch fixes them all."""
+
+    def __init__(self, missing: list[ModelUnavailable]):
+        self.missing = missing
+        super().__init__(f"{len(missing)} models are missing:\n" + "\n".join(f"- {e}" for e in missing))
+
+
+class PortInUse(GlimpseError):
+    """The web app's port is taken by another program."""
+
+    def __init__(self, port: int):
+        self.port = port
+        super().__init__(f"port {port} is in use: pass --port (another free port, e.g. --port {port + 1})")
+
+
 class UnreadableImage(GlimpseError):
     """A file could not be decoded as an image; the message says why."""
 

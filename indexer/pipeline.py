@@ -58,6 +58,12 @@ class Progress:
 
     def close(self) -> None: ...
 
+    def hashing(self, files: int, nbytes: int) -> None:
+        """Before the content hashing of new and changed files (`files` of them, `nbytes` in all) begins."""
+
+    def hashed(self, nbytes: int) -> None:
+        """One more file hashed (`nbytes` long); the hashing is over when `start` is called, or `close`."""
+
 
 @dataclass
 class Summary:
@@ -239,10 +245,14 @@ def index_folder(
     with store.writer_lock():
         catalog = store.catalog
         root_id = catalog.root_id(str(root), create=True)
-        plan = _plan(root, store, root_id, summary, prune=prune, verify=verify)
-        summary.unchanged = plan.unchanged
-        progress.start(len(plan.work))
         try:
+            plan = _plan(root, store, root_id, summary, prune=prune, verify=verify, progress=progress)
+            summary.unchanged = plan.unchanged
+            if plan.work:
+                models.load()  # only now: a run with nothing to do loads no model
+            progress.start(len(plan.work))
+            if not plan.work:
+                return _finish(summary, started)
             lane_count, lane_threads = lane_plan(models.captioner.device, lanes=lanes)
             with (
                 ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
@@ -266,14 +276,26 @@ def index_folder(
         finally:
             progress.close()
             store.save_vectors()
+    return _finish(summary, started)
+
+
+def _finish(summary: Summary, started: float) -> Summary:
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _plan(
-    root: Path, store: IndexStore, root_id: int, summary: Summary, prune: bool = False, verify: bool = False
+    root: Path,
+    store: IndexStore,
+    root_id: int,
+    summary: Summary,
+    prune: bool = False,
+    verify: bool = False,
+    progress: Progress | None = None,
 ) -> Plan:
-    """Compare the folder with the catalog; apply moves, copies, touches, removals and offline marks right away."""
+    """Compare the folder with the catalog; apply moves, copies, touches, removals and offline marks right away.
+    The files to hash (new, changed, and with `verify` all) are reported to `progress` as they are hashed."""
+    progress = progress or Progress()
     catalog = store.catalog
     known = catalog.file_states(root_id)
     seen: set[str] = set()
@@ -318,6 +340,14 @@ def _plan(
     if whole is not None and not prune:
         raise LibraryOffline(str(root), whole, len(kept))
 
+    to_hash = [e for e, _ in recheck] + [e for e, _ in changed] + new
+    progress.hashing(len(to_hash), sum(e.size for e in to_hash))
+
+    def hash_or_fail(entry: FileEntry, replaces: int | None = None) -> str | None:
+        digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=replaces)
+        progress.hashed(entry.size)
+        return digest
+
     with catalog.transaction():
         for problem in unusable:
             state = known.get(problem.rel)
@@ -327,7 +357,7 @@ def _plan(
             else:
                 _record_failure(catalog, root_id, summary, row, replaces=state.id if state else None)
         for entry, state in recheck:
-            digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
+            digest = hash_or_fail(entry, replaces=state.id)
             summary.verified += 1
             if digest is None:
                 continue
@@ -337,7 +367,7 @@ def _plan(
                 log.info("%s changed though its size and mtime did not: processing it again", entry.rel)
                 plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
         for entry, state in changed:
-            digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=state.id)
+            digest = hash_or_fail(entry, replaces=state.id)
             if digest is None:
                 continue
             if digest == state.hash and state.status == "ok":
@@ -346,7 +376,7 @@ def _plan(
             else:
                 plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
         for entry in new:
-            digest = _hash_or_fail(entry, summary, catalog, root_id)
+            digest = hash_or_fail(entry)
             if digest is None:
                 continue
             if (moved := vanished.pop(digest, None)) is not None:
@@ -440,8 +470,9 @@ def _prefetch(batches: Iterable[list[WorkItem]], pool: ThreadPoolExecutor, work=
 
 def describe(source, models: Models, top: int = 3) -> tuple[str, list[Label]]:
     """Caption and top labels for one image (a path or file object); no index needed. Someone is waiting for
-    the answer: the caption is asked for with `interactive=True` (see `Captioner.caption`)."""
-    image = decode(source).image
+    the answer: the caption is asked for with `interactive=True` (see `Captioner.caption`). `source` may also be
+    an image `decode` already gave."""
+    image = (source if isinstance(source, DecodedImage) else decode(source)).image
     caption = models.captioner.caption([image], interactive=True)[0]
     labels = models.classifier.classify([image])[0][:top]
     return caption, labels

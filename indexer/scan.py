@@ -6,6 +6,7 @@ import errno
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ def file_hash(path: Path) -> str:
 
 
 def is_image_name(name: str) -> bool:
-    return Path(name).suffix.lower() in IMAGE_EXTENSIONS
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,13 @@ def scan(root: Path, exclude: tuple[Path, ...] = (), problems: list[ScanProblem]
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlisted):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _excluded(here / d, excluded))
+        prefix = here.relative_to(root).as_posix() + "/" if here != root else ""  # once per folder, not per file
         for name in sorted(filenames):
             if name.startswith(".") or not is_image_name(name):
                 continue
             path = here / name
             try:
-                entry = _entry(root, path)
+                entry = _entry(root, path, prefix + name)
             except Exception as e:  # noqa: BLE001 - one entry, whatever went wrong, must not end the walk
                 problems.append(_problem(root, path, e))
                 continue
@@ -93,10 +95,19 @@ def _excluded(folder: Path, excluded: set[Path]) -> bool:
         return False
 
 
-def _entry(root: Path, path: Path) -> FileEntry | None:
-    """The entry for `path`, or None when it is not one to index (gone, not a file, a link out of the
-    library). Raises when it can't be looked at."""
-    link = path.is_symlink()
+def _entry(root: Path, path: Path, rel: str) -> FileEntry | None:
+    """The entry for `path` (`rel` under `root`), or None when it is not one to index (gone, not a file, a link
+    out of the library). Raises when it can't be looked at. A plain file costs one lstat()."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        log.info("skipping %s: vanished", path)
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return FileEntry(path=path, rel=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
+    link = stat.S_ISLNK(st.st_mode)
+    if not link:
+        return None  # a folder, a socket, a fifo named like an image
     try:
         if link and not path.resolve(strict=True).is_relative_to(root):
             log.info("skipping %s: symlink points outside the library", path)
@@ -107,9 +118,9 @@ def _entry(root: Path, path: Path) -> FileEntry | None:
             raise  # a dangling link (its target is missing), not a file that vanished since the listing
         log.info("skipping %s: vanished", path)
         return None
-    if not os.path.isfile(path):
+    if not stat.S_ISREG(st.st_mode):
         return None
-    return FileEntry(path=path, rel=path.relative_to(root).as_posix(), size=st.st_size, mtime_ns=st.st_mtime_ns)
+    return FileEntry(path=path, rel=rel, size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 def _problem(root: Path, path: Path, error: Exception) -> ScanProblem:

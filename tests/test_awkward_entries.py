@@ -71,10 +71,10 @@ def test_any_error_on_one_entry_is_a_problem(tmp_path, monkeypatch):
     lib = awkward_library(tmp_path / "lib")
     real = scan_module._entry
 
-    def flaky(root, path):
+    def flaky(root, path, *rest):
         if path.name == "coffee.jpg":
             raise ValueError("something odd about this entry")
-        return real(root, path)
+        return real(root, path, *rest)
 
     monkeypatch.setattr(scan_module, "_entry", flaky)
     problems = []

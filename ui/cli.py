@@ -124,26 +124,82 @@ def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **mode
 
 
 class TqdmProgress:
-    """One tqdm bar on stderr, in images/s (or another `unit`)."""
+    """A tqdm bar on stderr per phase: hashing new files (files, MB/s), then the work (images/s, or another
+    `unit`)."""
 
     def __init__(self, unit: str = "img", desc: str = "indexing"):
         self.unit, self.desc = unit, desc
 
+    def hashing(self, files: int, nbytes: int) -> None:
+        from tqdm import tqdm
+
+        if files:
+            self.hash_bar = tqdm(
+                total=nbytes, unit="B", unit_scale=True, unit_divisor=1000, desc="hashing", file=sys.stderr,
+                disable=None, postfix={"files": f"0/{files}"},
+            )  # fmt: skip
+            self.files, self.done = files, 0
+
+    def hashed(self, nbytes: int) -> None:
+        if bar := getattr(self, "hash_bar", None):
+            self.done += 1
+            bar.set_postfix(files=f"{self.done}/{self.files}", refresh=False)
+            bar.update(nbytes)
+
     def start(self, total: int) -> None:
         from tqdm import tqdm
 
+        self._end_hashing()
         self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, file=sys.stderr, disable=None, smoothing=0.1)
 
     def advance(self, n: int) -> None:
         self.bar.update(n)
 
+    def _end_hashing(self) -> None:
+        if bar := getattr(self, "hash_bar", None):
+            bar.close()
+            self.hash_bar = None
+
     def close(self) -> None:
+        self._end_hashing()
         if hasattr(self, "bar"):
             self.bar.close()
 
 
 # -- search -------------------------------------------------------------------------------------------------
-@cli.command()
+class _QueryCommand(click.Command):
+    """A command whose one argument is a free-text query that may start with `-` ("-dog coffee", "-dog"): an
+    argument that is not one of the command's options is the query, wherever it stands, not an unknown option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = {name: opt for opt in self.get_params(ctx) for name in getattr(opt, "opts", []) if name[0] == "-"}
+        kept, queries, takes_value = [], [], False
+        for n, arg in enumerate(args):
+            if takes_value or not arg.startswith("-") or arg == "-":
+                kept.append(arg)
+                takes_value = False
+            elif arg == "--":
+                kept += args[n:]
+                break
+            elif self._is_option(arg, options):
+                kept.append(arg)
+                opt = options.get(arg)  # None for `--top=5`, `-k5`: the value is in the same argument
+                takes_value = opt is not None and not opt.is_flag and not opt.count
+            else:
+                queries.append(arg)
+        return super().parse_args(ctx, kept + (["--", *queries] if queries else []))
+
+    @staticmethod
+    def _is_option(arg: str, options: dict) -> bool:
+        """`--top=5`, `-k`, `-k5`: one of the options; `-dog`, `-dog coffee`, `--kids`: a query."""
+        if " " in arg:
+            return False
+        if arg.split("=", 1)[0] in options:
+            return True
+        return not arg.startswith("--") and arg[:2] in options and arg[2:].isdigit()
+
+
+@cli.command(cls=_QueryCommand)
 @click.argument("query")
 @_index_option
 @click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
@@ -196,16 +252,21 @@ def caption(images, as_json, **model_flags):
 
     out, failures = [], 0
     with _library(None, **model_flags) as library:
-        library.models.classifier.load()
-        library.models.captioner.load()  # both before the first file: a missing model fails at once
-        for path in images:
-            shown = readable(str(path))  # a file name that is not UTF-8, with U+FFFD
+        decoded = []
+        for path in images:  # every file checked before any model loads: a text file costs nothing
             try:
-                text, labels = library.describe(path)
+                decoded.append((path, library.decode(path)))
             except UnreadableImage as e:
+                decoded.append((path, e))
+        if any(not isinstance(image, UnreadableImage) for _, image in decoded):
+            library.models.check(("captioner", "classifier"))  # all missing models named at once
+        for path, image in decoded:
+            shown = readable(str(path))  # a file name that is not UTF-8, with U+FFFD
+            if isinstance(image, UnreadableImage):
                 failures += 1
-                out.append({"path": shown, "error": readable(str(e))})
+                out.append({"path": shown, "error": readable(str(image))})
                 continue
+            text, labels = library.describe(image)
             out.append(
                 {"path": shown, "caption": text, "labels": [{"name": lb.name, "score": lb.score} for lb in labels]}
             )
@@ -455,6 +516,30 @@ def rename(index_dir, template, mode, as_json):
         raise SystemExit(1)
 
 
+@cli.command()
+@_model_options
+@_json_option
+def doctor(as_json, **model_flags):
+    """What this CPU is good at (AMX, AVX-512 BF16/VNNI, AVX2, ARM), what each path (search, index, upload) runs
+    with (precision, threads, int8) and why, and whether the models are available. Loads no model."""
+    with _library(None, **model_flags) as library:
+        data = library.doctor()
+    if as_json:
+        _emit(data, True, "")
+        return
+    m = data["machine"]
+    lines = [f"cpu:      {m['summary']}", f"flags:    {' '.join(m['flags']) or '-'}"]
+    if "torch" in m:
+        lines.append(f"torch:    {m['torch']}, kernels for {m.get('torch_cpu_capability', '?')}")
+    lines += [f"blas:     {b}" for b in m.get("blas", [])]
+    for c in data["paths"]:
+        lines.append(f"{c['path']}:\n    {c['runs']}; {c['threads']}; int8: {c['int8']}\n    why: {c['why']}")
+    for kind, info in data["models"].items():
+        state = "available" if info["available"] else f"MISSING: {info['problem']}"
+        lines.append(f"{kind} model: {info['name']}: {state}")
+    click.echo("\n".join(lines))
+
+
 # -- similar and duplicates -----------------------------------------------------------------------------------
 def _print_hits(hits, as_json: bool) -> None:
     if as_json:
@@ -532,9 +617,12 @@ class _Auth(click.ParamType):
 @_model_options
 def serve(index_dir, host, port, share, auth, **model_flags):
     """The web app: search, describe a photo, browse the library, index folders."""
+    from glimpse.indexer.errors import PortInUse
     from glimpse.ui.app import build_app
-    from glimpse.ui.server import launch
+    from glimpse.ui.server import launch, port_in_use
 
+    if port_in_use(host, port):  # before building the app: say so at once
+        raise PortInUse(port)
     library = _library(index_dir, **model_flags)
     index_dir = library.index_dir
     demo = build_app(library)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
-from glimpse.indexer.decode import decode
+from glimpse.indexer.decode import DecodedImage, decode
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, InvalidArgument, ModelMismatch, NotInIndex
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
@@ -309,6 +309,20 @@ class Library:
             with IndexStore.open(self.index_dir, readonly=False) as store, store.writer_lock():
                 yield store
 
+    def doctor(self) -> dict:
+        """What this machine's CPU is good at, what each model path runs with (precision, threads, int8) and why,
+        and whether each model is available: all without loading a model. Needs no index."""
+        from glimpse.indexer.models.policy import choices, machine
+
+        settings = self._settings or settings_for(self.index_dir)
+        models = {}
+        for kind, model in (("caption", "captioner"), ("classifier", "classifier"), ("text", "embedder")):
+            model = getattr(self.models, model)
+            check = getattr(model, "unavailable", None)
+            error = check() if check else None
+            models[kind] = {"name": model.name, "available": error is None, "problem": error and error.reason}
+        return {"machine": machine(), "paths": [c.as_dict() for c in choices(settings)], "models": models}
+
     # -- search and browse ------------------------------------------------------------------------------
     def search(
         self, query: str, k: int = 10, filters: Filters | None = None, min_score: float | None = None, **options
@@ -405,8 +419,13 @@ class Library:
 
     # -- models without an index ------------------------------------------------------------------------
     def describe(self, source, top: int = 3) -> tuple[str, list[Label]]:
-        """Caption and top labels of one image (a path or file object). Needs no index."""
+        """Caption and top labels of one image (a path, a file object, or what `decode` gave). Needs no index."""
         return describe(source, self.models, top=top)
+
+    def decode(self, source) -> DecodedImage:
+        """The image in `source` (a path or file object), checked and ready for `describe`, before any model
+        loads: UnreadableImage with the reason when it is not one."""
+        return decode(source)
 
     # -- writing ----------------------------------------------------------------------------------------
     def index(
@@ -421,7 +440,7 @@ class Library:
         known = set(self.roots())
         if not root.is_dir() and root not in known:
             raise NotADirectoryError(f"{root} is not a folder on this machine")
-        self.models.load()  # a missing model fails before the index is touched
+        self.models.check()  # every missing model named at once, before the index is touched; none loaded yet
         with self._writable(self.models.ids()) as store:
             summary = index_folder(
                 root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress,
@@ -473,11 +492,14 @@ class Library:
 
     def _writable(self, models: dict[str, str]) -> IndexStore:
         """The index opened for writing (created if needed), after checking the text model is the index's own."""
+        dim = None
         if self.exists:
             with IndexStore.open(self.index_dir) as existing:
                 if self._check_text_model(existing):
                     models = {**models, "text": existing.text_model}  # the same model, found elsewhere
-        return IndexStore.open_or_create(self.index_dir, models, self.models.embedder.dim)
+                elif self.models.embedder.name == existing.text_model:
+                    dim = existing.dim  # the index's own model: known without loading it
+        return IndexStore.open_or_create(self.index_dir, models, dim or self.models.embedder.dim)
 
     def _check_text_model(self, store: IndexStore) -> bool:
         """Raise ModelMismatch unless the text model embeds as the index's did. True when it does so under

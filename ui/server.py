@@ -12,12 +12,15 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import threading
 
 import gradio as gr
 from glimpse.indexer.config import ENV
+from glimpse.indexer.errors import PortInUse
 from starlette.middleware import Middleware
 
 from . import tempdir
@@ -62,6 +65,22 @@ def exposure_warnings(host: str, share: bool, auth) -> list[str]:
     return warnings
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on `host`:`port` (a bind that fails with EADDRINUSE)."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return False  # a host that doesn't resolve: Gradio says so
+    for family, kind, proto, _, address in infos[:1]:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is no use
+            try:
+                probe.bind(address)
+            except OSError as e:
+                return e.errno == errno.EADDRINUSE
+    return False
+
+
 def launch(
     demo: gr.Blocks,
     library: Library,
@@ -73,7 +92,10 @@ def launch(
     prevent_thread_lock: bool = False,
     quiet: bool = True,
 ):
-    """Launch `demo`, an app made by `build_app(library)`. Returns Gradio's `(app, local_url, share_url)`."""
+    """Launch `demo`, an app made by `build_app(library)`. Returns Gradio's `(app, local_url, share_url)`.
+    PortInUse when another program listens on `port`."""
+    if port is not None and port_in_use(host, port):
+        raise PortInUse(port)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     if os.environ.pop("GRADIO_ALLOWED_PATHS", None):  # Gradio reads it when our list is empty (no roots yet)
         log.warning("GRADIO_ALLOWED_PATHS is ignored: glimpse serves the indexed library folders only")

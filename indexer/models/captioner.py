@@ -7,9 +7,11 @@ import threading
 from collections.abc import Sequence
 
 from ..config import ENV
+from ..errors import ModelUnavailable
 from .blip_fast import SMALL_BATCH
 from .loading import (
     from_pretrained,
+    hub_model_missing,
     quiet_transformers,
     resolve_device,
     resolve_dtype,
@@ -50,6 +52,12 @@ class BlipCaptioner:
         self._fast = None
         self._int8_small = False
         self._lock = threading.Lock()
+
+    def unavailable(self) -> ModelUnavailable | None:
+        """Why `load` would fail for want of the model, found without loading it (nor importing torch)."""
+        if self._model is not None or (reason := hub_model_missing(self.name)) is None:
+            return None
+        return ModelUnavailable("caption", self.name, ENV["caption_model"], reason)
 
     def load(self) -> BlipCaptioner:
         with self._lock:

@@ -12,8 +12,13 @@ import numpy as np
 from ..config import ENV
 from ..errors import ModelUnavailable
 from ..types import Label
-from .loading import resolve_device, resolve_dtype, small_work_threads, unreachable
+from .loading import looks_like_path, resolve_device, resolve_dtype, small_work_threads, torch_hub_dir, unreachable
 from .preprocess import normalize, resize_center_crop
+
+# torchvision's ResNet18_Weights URLs (`ResNet18_Weights.IMAGENET1K_V1.url`), to check the cache without torch
+TORCHVISION_URLS = {
+    name: "https://download.pytorch.org/models/resnet18-f37072fd.pth" for name in ("IMAGENET1K_V1", "DEFAULT")
+}
 
 
 class ResNetClassifier:
@@ -72,6 +77,21 @@ class ResNetClassifier:
         except Exception as e:  # urllib/http/hash errors vary by torch version; all mean "not available"
             reason = f"download failed ({type(e).__name__}: {str(e)[:200]})"
             raise self._unavailable(reason) from e
+
+    def unavailable(self) -> ModelUnavailable | None:
+        """Why `load` would fail for want of the weights, found without loading them (nor importing torch)."""
+        if self._model is not None:
+            return None
+        path = Path(self.name).expanduser()
+        if path.suffix in (".pth", ".pt") or looks_like_path(self.name):
+            return None if path.is_file() else self._unavailable("no such file")
+        url = TORCHVISION_URLS.get(self.name)
+        if url is None:
+            return None  # not a weights name: `load` says which are
+        cached = Path(torch_hub_dir()) / "checkpoints" / Path(urlsplit(url).path).name
+        if cached.is_file() or not (reason := unreachable(url)):
+            return None
+        return self._unavailable(f"not in the torch cache ({cached}), and {reason}")
 
     def _unavailable(self, reason: str) -> ModelUnavailable:
         return ModelUnavailable("classifier", self.name, ENV["classifier_weights"], reason)
