@@ -25,21 +25,21 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .catalog import FileState, ImageRecord, NewImage
+from .catalog import NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
-from .errors import LibraryOffline, UnreadableImage
+from .errors import UnreadableImage
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
 from .names import readable
-from .scan import FileEntry, ScanProblem, file_hash, scan
+from .plan import Plan, Planner, Progress, Summary, WorkItem  # noqa: F401 - Plan, Progress, Summary: the API
 from .store import IndexStore
 from .types import Label
 
@@ -47,66 +47,6 @@ log = logging.getLogger(__name__)
 
 LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
 LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
-
-
-class Progress:
-    """Progress sink. The CLI plugs in tqdm, the UI gr.Progress; the default says nothing."""
-
-    def start(self, total: int) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-    def close(self) -> None: ...
-
-    def hashing(self, files: int, nbytes: int) -> None:
-        """Before the content hashing of new and changed files (`files` of them, `nbytes` in all) begins."""
-
-    def hashed(self, nbytes: int) -> None:
-        """One more file hashed (`nbytes` long); the hashing is over when `start` is called, or `close`."""
-
-
-@dataclass
-class Summary:
-    added: int = 0
-    updated: int = 0
-    moved: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), this run's new failures
-    seconds: float = 0.0
-    processed: int = 0  # images that went through the models
-    offline_folders: list[tuple[str, int]] = field(default_factory=list)  # (reason, photos) kept though not seen
-    verified: int = 0  # unchanged-looking files whose bytes were hashed again (`verify`)
-
-    def fail(self, path: str, reason: str) -> None:
-        """Record a new failure, in a form fit to show (a file name that is not UTF-8 gets U+FFFD)."""
-        self.failed.append((readable(path), readable(reason)))
-
-    @property
-    def rate(self) -> float:
-        return self.processed / self.seconds if self.seconds else 0.0
-
-    @property
-    def offline(self) -> int:
-        """Photos kept, marked offline, because their folder could not be read."""
-        return sum(n for _, n in self.offline_folders)
-
-    def as_dict(self) -> dict:
-        return {
-            "added": self.added, "updated": self.updated, "moved": self.moved, "removed": self.removed,
-            "unchanged": self.unchanged, "failed": [{"path": p, "reason": r} for p, r in self.failed],
-            "seconds": round(self.seconds, 3), "images_per_second": round(self.rate, 3),
-            "offline": self.offline, "offline_folders": [{"reason": r, "photos": n} for r, n in self.offline_folders],
-            "verified": self.verified,
-        }  # fmt: skip
-
-
-@dataclass
-class WorkItem:
-    entry: FileEntry
-    hash: str
-    replaces: int | None = None  # catalog id of the older version of this file
-    keep: ImageRecord | None = None  # the older version, when a person wrote its caption/labels: they are kept
 
 
 def document_text(caption: str, labels: Sequence[Label]) -> str:
@@ -209,12 +149,6 @@ def kept_text(
 
 
 # -- orchestration ------------------------------------------------------------------------------------------
-@dataclass
-class Plan:
-    work: list[WorkItem] = field(default_factory=list)
-    unchanged: int = 0
-
-
 def index_folder(
     root: str | Path,
     store: IndexStore,
@@ -246,7 +180,7 @@ def index_folder(
         catalog = store.catalog
         root_id = catalog.root_id(str(root), create=True)
         try:
-            plan = _plan(root, store, root_id, summary, prune=prune, verify=verify, progress=progress)
+            plan = Planner(root, store, root_id, summary, prune=prune, verify=verify, progress=progress).run()
             summary.unchanged = plan.unchanged
             if plan.work:
                 models.load()  # only now: a run with nothing to do loads no model
@@ -282,164 +216,6 @@ def index_folder(
 def _finish(summary: Summary, started: float) -> Summary:
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _plan(
-    root: Path,
-    store: IndexStore,
-    root_id: int,
-    summary: Summary,
-    prune: bool = False,
-    verify: bool = False,
-    progress: Progress | None = None,
-) -> Plan:
-    """Compare the folder with the catalog; apply moves, copies, touches, removals and offline marks right away.
-    The files to hash (new, changed, and with `verify` all) are reported to `progress` as they are hashed."""
-    progress = progress or Progress()
-    catalog = store.catalog
-    known = catalog.file_states(root_id)
-    seen: set[str] = set()
-    new: list[FileEntry] = []
-    changed: list[tuple[FileEntry, FileState]] = []
-    recheck: list[tuple[FileEntry, FileState]] = []  # unchanged-looking files to hash again (`verify`)
-    plan = Plan()
-    problems: list[ScanProblem] = []
-    entries = list(scan(root, exclude=(store.folder,), problems=problems)) if root.is_dir() else []
-    for entry in entries:
-        seen.add(entry.rel)
-        state = known.get(entry.rel)
-        if state is None:
-            new.append(entry)
-        elif state.size == entry.size and state.mtime_ns == entry.mtime_ns:
-            if verify:
-                recheck.append((entry, state))
-            else:
-                plan.unchanged += 1
-        else:
-            changed.append((entry, state))
-    unusable = [p for p in problems if not p.folder]
-    seen.update(p.rel for p in unusable)
-    unseen = {rel: s for rel, s in known.items() if rel not in seen}
-    hidden = _hidden_folders(root, problems, bool(entries or problems or not unseen))
-    offline: dict[str, list[int]] = {}  # reason -> ids of photos kept though out of sight
-    for rel, state in unseen.items():
-        reason = next((why for folder, why in hidden if folder == "." or rel.startswith(folder + "/")), None)
-        if reason is not None and not prune:
-            offline.setdefault(reason, []).append(state.id)
-    kept = {i for ids in offline.values() for i in ids}
-    vanished = {s.hash: s for s in unseen.values() if s.id not in kept and s.status == "ok" and s.hash}
-    gone = {s.id for s in unseen.values() if s.id not in kept}
-    back = [s.id for rel, s in known.items() if rel in seen and s.offline is not None]
-
-    with catalog.transaction():
-        catalog.set_offline(back, None)
-        for reason, ids in offline.items():
-            catalog.set_offline(ids, reason)
-            summary.offline_folders.append((reason, len(ids)))
-    whole = next((why for folder, why in hidden if folder == "."), None)
-    if whole is not None and not prune:
-        raise LibraryOffline(str(root), whole, len(kept))
-
-    to_hash = [e for e, _ in recheck] + [e for e, _ in changed] + new
-    progress.hashing(len(to_hash), sum(e.size for e in to_hash))
-
-    def hash_or_fail(entry: FileEntry, replaces: int | None = None) -> str | None:
-        digest = _hash_or_fail(entry, summary, catalog, root_id, replaces=replaces)
-        progress.hashed(entry.size)
-        return digest
-
-    with catalog.transaction():
-        for problem in unusable:
-            state = known.get(problem.rel)
-            row = NewImage(problem.rel, problem.path.name, problem.size, problem.mtime_ns, error=problem.reason)
-            if state and state.status == "failed" and (state.size, state.mtime_ns) == (row.size, row.mtime_ns):
-                plan.unchanged += 1  # failed before and not changed since: retried when it changes
-            else:
-                _record_failure(catalog, root_id, summary, row, replaces=state.id if state else None)
-        for entry, state in recheck:
-            digest = hash_or_fail(entry, replaces=state.id)
-            summary.verified += 1
-            if digest is None:
-                continue
-            if digest == state.hash:
-                plan.unchanged += 1
-            else:
-                log.info("%s changed though its size and mtime did not: processing it again", entry.rel)
-                plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
-        for entry, state in changed:
-            digest = hash_or_fail(entry, replaces=state.id)
-            if digest is None:
-                continue
-            if digest == state.hash and state.status == "ok":
-                catalog.touch(state.id, entry.size, entry.mtime_ns)
-                plan.unchanged += 1
-            else:
-                plan.work.append(WorkItem(entry, digest, replaces=state.id, keep=_edited(catalog, state)))
-        for entry in new:
-            digest = hash_or_fail(entry)
-            if digest is None:
-                continue
-            if (moved := vanished.pop(digest, None)) is not None:
-                catalog.move(moved.id, entry.rel, entry.path.name, entry.size, entry.mtime_ns)
-                gone.discard(moved.id)
-                summary.moved += 1
-            elif (twin := catalog.find_by_hash(digest)) is not None:
-                row = catalog.copy_results(twin.id)
-                row.path, row.name, row.size, row.mtime_ns, row.hash = (
-                    entry.rel, entry.path.name, entry.size, entry.mtime_ns, digest
-                )  # fmt: skip
-                catalog.insert(root_id, row)
-                summary.added += 1
-            else:
-                plan.work.append(WorkItem(entry, digest))
-        catalog.delete(gone)
-        summary.removed = len(gone)
-    return plan
-
-
-def _edited(catalog, state: FileState) -> ImageRecord | None:
-    """The catalog's row for `state` when a person wrote its caption or labels (to keep them), else None."""
-    if state.status != "ok":
-        return None
-    record = catalog.get([state.id]).get(state.id)
-    return record if record is not None and record.human else None
-
-
-def _hidden_folders(root: Path, problems: Sequence[ScanProblem], looked: bool) -> list[tuple[str, str]]:
-    """(relative folder, reason) for each folder whose photos are out of sight: "." when it is the whole library
-    folder (missing, unreadable, or empty while `looked` is False: nothing found, though photos are expected)."""
-    if not root.is_dir():
-        return [(".", f"library folder {root} is missing")]
-    if not looked:
-        return [(".", f"library folder {root} is empty (not mounted?)")]
-    hidden = []
-    for problem in problems:
-        if problem.folder and (problem.rel == "." or problem.path.is_relative_to(root)):
-            why = problem.reason.removeprefix("could not read folder: ")
-            where = "library folder" if problem.rel == "." else "folder"
-            hidden.append((problem.rel, f"could not read {where} {problem.path}: {why}"))
-    return hidden
-
-
-def _hash_or_fail(entry: FileEntry, summary: Summary, catalog, root_id: int, replaces: int | None = None):
-    """The file's content hash; a file that can't be read is recorded as failed (and None returned)."""
-    try:
-        return file_hash(entry.path)
-    except FileNotFoundError:
-        return None  # vanished since the scan: the next run removes it
-    except Exception as e:  # noqa: BLE001 - OSError mostly; whatever it is, this file fails, the run goes on
-        why = (e.strerror or e) if isinstance(e, OSError) else f"{type(e).__name__}: {e}"
-        row = NewImage(entry.rel, entry.path.name, entry.size, entry.mtime_ns, error=f"cannot read: {why}")
-        _record_failure(catalog, root_id, summary, row, replaces)
-        return None
-
-
-def _record_failure(catalog, root_id: int, summary: Summary, row: NewImage, replaces: int | None = None) -> None:
-    """A file that can't be used: its failed row (with the reason, replacing any older row), and in the summary."""
-    if replaces is not None:
-        catalog.delete([replaces])
-    catalog.insert(root_id, row)
-    summary.fail(row.path, row.error)
 
 
 def _infer_in_lanes(images: Sequence[Prepared], models: Models, lanes: Lanes):

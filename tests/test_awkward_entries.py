@@ -124,6 +124,7 @@ def test_a_loop_made_after_the_first_run_and_fixed_later(run_cli, tmp_path):
 def test_no_exception_from_one_file_aborts_a_run(tmp_path, tiny_models, monkeypatch):
     """Hashing, decoding or preparing one file may raise anything: that file fails, the others are indexed."""
     import glimpse.indexer.pipeline as pipeline
+    import glimpse.indexer.plan as plan
     from glimpse.indexer.store import IndexStore
 
     lib = tmp_path / "lib"
@@ -131,7 +132,7 @@ def test_no_exception_from_one_file_aborts_a_run(tmp_path, tiny_models, monkeypa
     for name in ("a", "b", "c", "d"):
         shutil.copy(DATA / "pets" / "chelsea.jpg", lib / f"{name}.jpg")
         (lib / f"{name}.jpg").open("ab").write(name.encode())  # distinct bytes, so no copies
-    real_hash, real_decode, real_preprocess = pipeline.file_hash, pipeline.decode, tiny_models.classifier.preprocess
+    real_hash, real_decode, real_preprocess = plan.file_hash, pipeline.decode, tiny_models.classifier.preprocess
 
     def file_hash(path):
         if path.name == "a.jpg":
@@ -154,7 +155,7 @@ def test_no_exception_from_one_file_aborts_a_run(tmp_path, tiny_models, monkeypa
             decoded.image.info["boom"] = True
         return decoded
 
-    monkeypatch.setattr(pipeline, "file_hash", file_hash)
+    monkeypatch.setattr(plan, "file_hash", file_hash)
     monkeypatch.setattr(pipeline, "decode", decode_marked)
     monkeypatch.setattr(tiny_models.classifier, "preprocess", preprocess)
     with IndexStore.open_or_create(tmp_path / "idx", tiny_models.ids(), tiny_models.embedder.dim) as store:

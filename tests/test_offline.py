@@ -166,7 +166,7 @@ def _rewrite_keeping_size_and_mtime(path: Path, colour: tuple[int, int, int]) ->
 
 
 def test_verify_finds_bytes_changed_under_the_same_size_and_mtime(run_cli, tmp_path):
-    from glimpse.indexer.pipeline import file_hash
+    from glimpse.indexer.scan import file_hash
 
     lib = tmp_path / "lib"
     lib.mkdir()
