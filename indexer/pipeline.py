@@ -35,6 +35,7 @@ from .catalog import FileState, NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import LibraryOffline, UnreadableImage
+from .hierarchy import KINDS_IN_TEXT, LABEL_MIN_SCORE, LABELS_IN_TEXT, confident, kinds  # noqa: F401 - see README
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
@@ -44,9 +45,6 @@ from .store import IndexStore
 from .types import Label
 
 log = logging.getLogger(__name__)
-
-LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
-LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
 
 
 class Progress:
@@ -102,10 +100,38 @@ class WorkItem:
     replaces: int | None = None  # catalog id of the older version of this file
 
 
-def document_text(caption: str, labels: Sequence[Label]) -> str:
-    """The text that gets embedded for an image: its caption plus its confident labels."""
-    names = [lb.name for lb in labels if lb.score is None or lb.score >= LABEL_MIN_SCORE][:LABELS_IN_TEXT]
+TEXT_VERSION = 2  # the recipe of document_text: 1 caption and labels; 2 also the labels' nearest kinds
+
+
+def document_text(caption: str, labels: Sequence[Label], version: int = TEXT_VERSION) -> str:
+    """The text that gets embedded for an image: its caption plus its confident labels, then (from version 2) the
+    nearest KINDS_IN_TEXT kinds of those labels ("golden retriever" -> "retriever, sporting dog, hunting dog")."""
+    names = [lb.name for lb in confident(labels)]
+    if version >= 2:
+        names += kinds(labels)[:KINDS_IN_TEXT]
     return f"{caption}. {', '.join(names)}" if names else caption
+
+
+def refresh_embeddings(store: IndexStore, embedder, batch_size: int = 256) -> int:
+    """Re-embed the rows whose caption embeddings an older recipe made (see TEXT_VERSION), from their stored caption
+    and labels: no image is read or captioned again. Call under the writer lock; returns how many were re-embedded.
+    An interrupted run leaves the old version recorded, so the next one starts over."""
+    catalog = store.catalog
+    if catalog.text_version() >= TEXT_VERSION:
+        return 0
+    done, after = 0, 0
+    while rows := catalog.embedded_texts(after, batch_size):
+        vectors = embedder.embed([document_text(caption or "", labels) for _, caption, labels in rows])
+        with catalog.transaction():
+            for (image_id, _, _), vector in zip(rows, vectors, strict=True):
+                catalog.set_embedding(image_id, vector)
+        done, after = done + len(rows), rows[-1][0]
+    with catalog.transaction():
+        catalog.set_text_version(TEXT_VERSION)
+    if done:
+        log.info("re-embedded %d captions with their labels' kinds", done)
+        store.save_vectors()
+    return done
 
 
 # -- stages -------------------------------------------------------------------------------------------------
@@ -220,6 +246,7 @@ def index_folder(
     summary = Summary()
     with store.writer_lock():
         catalog = store.catalog
+        refresh_embeddings(store, models.embedder, batch_size=max(batch_size, 256))
         root_id = catalog.root_id(str(root), create=True)
         plan = _plan(root, store, root_id, summary, prune=prune, verify=verify)
         summary.unchanged = plan.unchanged

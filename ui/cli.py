@@ -170,10 +170,12 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
         _emit(results.as_dict(), True, "")
         return
     if results.no_good_match:
-        click.echo(f"No good match for {query!r}" + (": the closest photos are below." if results.hits else "."))
+        closest = " Nothing matches it well; the closest photos:" if results.hits else ""
+        click.echo(f"No good match for {query!r}.{closest}")
     for rank, hit in enumerate(results.hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
-        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items())
+        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items() if where != "kind")
+        evidence = "; ".join([evidence, *hit.kinds] if evidence else hit.kinds)
         why = f"  [matched {evidence}]" if evidence else ""
         when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
         offline = "  [offline]" if hit.offline else ""
@@ -244,7 +246,7 @@ def import_(jsonl, index_dir, text_model, device, as_json):
 @_json_option
 def eval_(queries, index_dir, text_model, as_json):
     """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
-    from glimpse.search.evaluate import load_queries
+    from glimpse.search.evaluate import METRICS, load_queries
 
     items, bad = load_queries(queries)
     for number, reason in bad:
@@ -258,7 +260,7 @@ def eval_(queries, index_dir, text_model, as_json):
         return
 
     def line(name, r):
-        scores = "  ".join(f"{key} {r[key]:.3f}" for key in ("recall@1", "recall@5", "mrr@10"))
+        scores = "  ".join(f"{key} {r[key]:.3f}" for key in METRICS)
         return f"{name:<8} n={r['n']:<4} {scores}"
 
     click.echo(line("all", result))

@@ -217,6 +217,14 @@ class Library:
         with self._lock:
             return self._open().catalog.label_counts(top)
 
+    def kind_counts(self, top: int | None = None) -> list[tuple[str, int]]:
+        """Kinds of labels (dog, bird, vehicle: ImageNet's WordNet ancestors) with how many photos each takes in,
+        most first; each is a label filter too (see Catalog.kind_counts)."""
+        if not self.exists:
+            return []
+        with self._lock:
+            return self._open().catalog.kind_counts(top)
+
     def folders(self) -> list[Path]:
         """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep. A folder whose
         path is not UTF-8 is left out (a web page can't hold its name; `glimpse search --folder` takes it)."""
@@ -326,7 +334,8 @@ class Library:
             same = False
         else:
             records = store.catalog.get(ids)
-            texts = [document_text(records[int(i)].caption or "", records[int(i)].labels) for i in ids]
+            version = store.catalog.text_version()  # the recipe they were embedded with
+            texts = [document_text(records[int(i)].caption or "", records[int(i)].labels, version) for i in ids]
             same = bool(np.min(np.sum(embedder.embed(texts) * stored, axis=1)) >= SAME_MODEL_COSINE)
         if not same:
             raise ModelMismatch(
