@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -435,10 +435,10 @@ class Catalog:
         )
         return [(r["label"], r["n"]) for r in self.conn.execute(sql, (top or -1,))]
 
-    def kind_counts(self, top: int | None = None) -> list[tuple[str, int]]:
+    def kind_counts(self, top: int | None = None, among: Callable[[str], bool] | None = None) -> list[tuple[str, int]]:
         """How many images each kind (an ancestor of their confident labels: dog, bird, vehicle) takes in, most
-        first. A kind that takes in exactly the photos a narrower one does (canine, mammal when all are dogs) is
-        left out: it would filter the same photos under a vaguer name."""
+        first; only the kinds `among` accepts, if given. A kind that takes in exactly the photos a narrower one does
+        (canine, mammal when all are dogs) is left out: it would filter the same photos under a vaguer name."""
         sql = (
             "SELECT json_each.value AS kind, COUNT(*) AS n, AVG(json_each.key) AS depth, MIN(images.id) AS low, "
             "MAX(images.id) AS high, TOTAL(images.id) AS total FROM images, json_each(images.ancestors) "
@@ -446,6 +446,8 @@ class Catalog:
         )
         narrowest: dict[tuple, tuple[float, str, int]] = {}  # the same photos (count, ids' sum and range) -> kind
         for r in self.conn.execute(sql):
+            if among is not None and not among(r["kind"]):
+                continue
             same = (r["n"], r["low"], r["high"], r["total"])
             if same not in narrowest or r["depth"] < narrowest[same][0]:
                 narrowest[same] = (r["depth"], r["kind"], r["n"])

@@ -33,10 +33,15 @@ def confident(labels: Sequence[Label]) -> list[Label]:
 
 
 @functools.cache
+def _document() -> dict:
+    return json.loads(TABLE.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def _table() -> dict[str, tuple[str, ...]]:
     """lower-case class name -> ancestors. A class is found by its torchvision name, or by a WordNet synonym that
     names no other class ("tank suit", "crane" the bird is "crane bird")."""
-    classes = json.loads(TABLE.read_text(encoding="utf-8"))["classes"]
+    classes = _document()["classes"]
     table = {c["name"].lower(): tuple(c["ancestors"]) for c in classes}
     synonyms: dict[str, set[str]] = {}
     for c in classes:
@@ -51,6 +56,18 @@ def _table() -> dict[str, tuple[str, ...]]:
 def ancestors(label: str) -> tuple[str, ...]:
     """The ancestors of an ImageNet class name, nearest first; () for a name the table does not know."""
     return _table().get(label.strip().lower(), ())
+
+
+def familiar(kind: str) -> bool:
+    """Whether a kind is an everyday word worth offering in a list (dog, bird, vehicle, fruit), rather than a
+    taxonomist's (canine, placental, chordate): its WordNet sense is tagged at least 5 times in SemCor
+    (scripts/make_label_tree.py). Every kind is searchable and a filter either way."""
+    return kind in _familiar()
+
+
+@functools.cache
+def _familiar() -> frozenset[str]:
+    return frozenset(_document()["familiar"])
 
 
 def kinds(labels: Sequence[Label]) -> list[str]:

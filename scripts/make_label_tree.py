@@ -38,8 +38,12 @@ ABSTRACT = frozenset(
 KEEP = frozenset({"food"})
 
 
-def read_nouns(wordnet: Path) -> dict[str, tuple[list[str], list[str]]]:
-    """wnid -> (lemmas, hypernym wnids) for every noun synset of data.noun."""
+FAMILIAR = 5  # times a kind's first sense is tagged in WordNet's SemCor counts to be an everyday word: dog 42,
+# car 71, bird 29, fruit 10, vehicle 9; mammal 3, vertebrate 1, canine, carnivore and placental 0
+
+
+def read_nouns(wordnet: Path) -> dict[str, tuple[list[str], list[str], str]]:
+    """wnid -> (lemmas, hypernym wnids, the first lemma's sense key) for every noun synset of data.noun."""
     synsets = {}
     for line in (wordnet / "data.noun").read_text(encoding="latin-1").splitlines():
         if line.startswith(" "):  # the licence header
@@ -47,6 +51,7 @@ def read_nouns(wordnet: Path) -> dict[str, tuple[list[str], list[str]]]:
         fields = line.split(" | ", 1)[0].split()
         offset, count = fields[0], int(fields[3], 16)
         lemmas = [fields[4 + 2 * i] for i in range(count)]
+        sense_key = f"{lemmas[0].lower()}%1:{fields[1]}:{int(fields[5], 16):02d}::"
         rest = fields[4 + 2 * count :]
         pointers = int(rest[0])
         hypernyms = []
@@ -54,7 +59,7 @@ def read_nouns(wordnet: Path) -> dict[str, tuple[list[str], list[str]]]:
             symbol, target, pos = rest[1 + 4 * i : 4 + 4 * i]
             if symbol in ("@", "@i") and pos == "n":
                 hypernyms.append("n" + target)
-        synsets["n" + offset] = (lemmas, hypernyms)
+        synsets["n" + offset] = (lemmas, hypernyms, sense_key)
     return synsets
 
 
@@ -62,20 +67,27 @@ def name(lemma: str) -> str:
     return lemma.replace("_", " ")
 
 
-def ancestors(wnid: str, synsets: dict) -> list[str]:
-    """First lemmas of every synset above `wnid`, nearest first (breadth first), abstract ones dropped; when that
-    leaves none (cliff, promontory: only geological formations above), the nearest one is kept."""
+def above(wnid: str, synsets: dict) -> list[str]:
+    """The wnids of every synset above `wnid`, nearest first (breadth first)."""
     seen, out, queue = {wnid}, [], deque(synsets[wnid][1])
     while queue:
         up = queue.popleft()
-        if up in seen:
-            continue
-        seen.add(up)
+        if up not in seen:
+            seen.add(up)
+            out.append(up)
+            queue.extend(synsets[up][1])
+    return out
+
+
+def ancestors(wnid: str, synsets: dict) -> list[str]:
+    """First lemmas of every synset above `wnid`, nearest first (breadth first), abstract ones dropped; when that
+    leaves none (cliff, promontory: only geological formations above), the nearest one is kept."""
+    out = []
+    for up in above(wnid, synsets):
         first = synsets[up][0][0]
         key = first.lower()
         if (key not in ABSTRACT or key in KEEP) and name(first) not in out:
             out.append(name(first))
-        queue.extend(synsets[up][1])
     return out or [name(synsets[synsets[wnid][1][0]][0][0])]
 
 
@@ -87,6 +99,18 @@ def licence(wordnet: Path) -> str:
             break
         lines.append(line.split(" ", 1)[1] if line.strip() and line.split()[0].isdigit() else line.strip())
     return "\n".join(lines).strip() + "\n"
+
+
+def familiar(wordnet: Path, table: list[dict]) -> list[str]:
+    """The kinds in `table` whose sense is an everyday word (tagged at least FAMILIAR times in cntlist.rev)."""
+    counts = {}
+    for line in (wordnet / "cntlist.rev").read_text(encoding="latin-1").splitlines():
+        key, _, count = line.split()
+        counts[key] = int(count)
+    synsets = read_nouns(wordnet)
+    kinds = {a for c in table for a in c["ancestors"]}
+    tagged = {name(synsets[up][0][0]): counts.get(synsets[up][2], 0) for c in table for up in above(c["wnid"], synsets)}
+    return sorted(k for k in kinds if tagged.get(k, 0) >= FAMILIAR)
 
 
 def build(wordnet: Path) -> list[dict]:
@@ -112,6 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     table = build(args.wordnet)
     doc = {
+        "familiar": familiar(args.wordnet, table),  # kinds worth offering in a label list (see FAMILIAR)
         "source": "WordNet 3.0 hypernyms of the ImageNet-1k classes (torchvision order); scripts/make_label_tree.py",
         "licence": "WordNet 3.0, Princeton University: see WORDNET_LICENSE beside this file",
         "classes": table,

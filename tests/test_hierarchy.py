@@ -50,6 +50,11 @@ def test_chains_reach_what_people_search_for():
     assert sum("dog" in c["ancestors"] for c in TABLE) == 118
 
 
+def test_everyday_kinds_are_marked():
+    assert all(hierarchy.familiar(k) for k in ("dog", "cat", "bird", "car", "vehicle", "fruit", "food", "animal"))
+    assert not any(hierarchy.familiar(k) for k in ("canine", "placental", "chordate", "retriever", "big cat"))
+
+
 def test_wordnet_licence_is_beside_the_table():
     text = (hierarchy.TABLE.parent / "WORDNET_LICENSE").read_text()
     assert "Princeton University" in text and "WordNet 3.0" in text
@@ -163,7 +168,8 @@ def test_app_offers_kinds_and_marks_the_closest(breeds_index, tiny_models):
 
     with Library(breeds_index, models=tiny_models) as library:
         kinds = dict(library.kind_counts())
-        assert kinds["dog"] == 3 and kinds["car"] == 1
+        assert kinds["dog"] == 3 and kinds["car"] == 1 and kinds["animal"] == 4
+        assert "retriever" not in kinds and "domestic animal" not in kinds  # not everyday words: not offered
         results = library.search("quarterly tax form deadline")
     assert results.no_good_match and results.hits
     status = views.search_status(results, len(results.hits))

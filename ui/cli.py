@@ -144,7 +144,7 @@ class TqdmProgress:
 @click.argument("query")
 @_index_option
 @click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
-@click.option("--label", help="Only photos with this label among their top 5 (case-insensitive).")
+@click.option("--label", help="Only photos with this label among their top 5, or of this kind (dog: any breed).")
 @click.option("--folder", help="Only photos under this folder (or imported ids starting with it).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or before this date.")

@@ -24,6 +24,7 @@ from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import decode
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, InvalidArgument, ModelMismatch, NotInIndex
+from glimpse.indexer.hierarchy import familiar
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
 from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
@@ -218,12 +219,12 @@ class Library:
             return self._open().catalog.label_counts(top)
 
     def kind_counts(self, top: int | None = None) -> list[tuple[str, int]]:
-        """Kinds of labels (dog, bird, vehicle: ImageNet's WordNet ancestors) with how many photos each takes in,
-        most first; each is a label filter too (see Catalog.kind_counts)."""
+        """Everyday kinds of labels (dog, bird, vehicle: ImageNet's WordNet ancestors, see hierarchy.familiar) with
+        how many photos each takes in, most first; each is a label filter too (see Catalog.kind_counts)."""
         if not self.exists:
             return []
         with self._lock:
-            return self._open().catalog.kind_counts(top)
+            return self._open().catalog.kind_counts(top, among=familiar)
 
     def folders(self) -> list[Path]:
         """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep. A folder whose
