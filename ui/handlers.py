@@ -155,7 +155,7 @@ class Handlers:
         out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(_whole(k, "k"), 1000)), filters=filters)
-        return [{**api_result(hit), "no_good_match": results.no_good_match} for hit in results.hits]
+        return [api_result(hit, results.no_good_match) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
     def _similar(self, hits: list[Hit], of: str) -> dict:
@@ -330,10 +330,11 @@ class Handlers:
         return views.index_summary(summary, folder.resolve())
 
 
-def api_result(hit: Hit) -> dict:
+def api_result(hit: Hit, no_good_match: bool = False) -> dict:
     """A hit for API clients. The path is under `file`: gradio_client takes any dict with a "path" for a file
-    to download, and these are results, not downloads."""
+    to download, and these are results, not downloads. `no_good_match`: the search it answers has none (always
+    false for look-alikes), so /search and /similar results have the same keys."""
     d = hit.as_dict()
     d["file"] = d.pop("path")
     keys = ("id", "file", "caption", "labels", "score", "date", "date_source", "matched", "kinds", "offline")
-    return {key: d[key] for key in keys}
+    return {**{key: d[key] for key in keys}, "no_good_match": no_good_match}
