@@ -122,9 +122,13 @@ def refresh_embeddings(store: IndexStore, embedder, batch_size: int = 256) -> in
     done, after = 0, 0
     while rows := catalog.embedded_texts(after, batch_size):
         vectors = embedder.embed([document_text(caption or "", labels) for _, caption, labels in rows])
+        index = store.vectors()  # in step with the catalog before this batch
         with catalog.transaction():
             for (image_id, _, _), vector in zip(rows, vectors, strict=True):
                 catalog.set_embedding(image_id, vector)
+        # FAISS is kept in step by ids (a changed photo gets a new row), and these keep theirs: drop their old
+        # vectors, so the next sync adds the new ones from the catalog
+        index.remove(np.fromiter((image_id for image_id, _, _ in rows), dtype=np.int64, count=len(rows)))
         done, after = done + len(rows), rows[-1][0]
     with catalog.transaction():
         catalog.set_text_version(TEXT_VERSION)

@@ -28,7 +28,7 @@ from glimpse.indexer.hierarchy import familiar
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
 from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
-from glimpse.indexer.store import MANIFEST, IndexStore
+from glimpse.indexer.store import MANIFEST, IndexStore, read_manifest
 from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
@@ -81,8 +81,7 @@ def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
     if flags.get("text_model") or os.environ.get(ENV["text_model"]):
         return settings
     if (Path(index_dir).expanduser() / MANIFEST).is_file():
-        with IndexStore.open(index_dir) as store:
-            return replace(settings, text_model=store.text_model)
+        return replace(settings, text_model=read_manifest(Path(index_dir).expanduser())["models"]["text"])
     return settings
 
 
@@ -308,15 +307,14 @@ class Library:
         embedder = self.models.embedder.load()
         models = {"caption": "imported", "classifier": "imported", "text": embedder.name}
         if self.exists:
-            with IndexStore.open(self.index_dir) as existing:
-                models.update({k: v for k, v in existing.manifest["models"].items() if k != "text"})
+            models.update({k: v for k, v in read_manifest(self.index_dir)["models"].items() if k != "text"})
         with self._writable(models) as store:
             return import_jsonl(Path(path), store, embedder)
 
     def _writable(self, models: dict[str, str]) -> IndexStore:
         """The index opened for writing (created if needed), after checking the text model is the index's own."""
         if self.exists:
-            with IndexStore.open(self.index_dir) as existing:
+            with IndexStore.open(self.index_dir, readonly=False) as existing:  # migrates an older catalog
                 if self._check_text_model(existing):
                     models = {**models, "text": existing.text_model}  # the same model, found elsewhere
         return IndexStore.open_or_create(self.index_dir, models, self.models.embedder.dim)
