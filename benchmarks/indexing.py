@@ -43,7 +43,7 @@ def run_glimpse(folder: Path, blip: Path, resnet: Path, text: Path, precision: s
         TextEmbedder(str(text)),
     ).load()
     warm = [Image.new("RGB", (640, 480), (120, 90, 60))] * 4  # a batch, as indexing runs them (no int8 setup)
-    models.embedder.embed(models.captioner.caption(warm))
+    models.embedder.embed_documents(models.captioner.caption(warm))
     models.classifier.classify(warm)
     with tempfile.TemporaryDirectory(prefix="glimpse-bench-") as tmp:
         with IndexStore.open_or_create(Path(tmp) / "index", models.ids(), models.embedder.dim) as store:

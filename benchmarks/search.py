@@ -75,7 +75,7 @@ def caption_vectors(embedder, texts: list[str]) -> np.ndarray:
     if path.is_file():
         return np.load(path)
     log(f"embedding {len(texts)} distinct captions with MiniLM (once)")
-    vectors = embedder.embed(texts)
+    vectors = embedder.embed_documents(texts)
     np.save(path, vectors)
     return vectors
 
@@ -162,7 +162,7 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
 
     recall = 1.0
     if vectors.kind != "flat":
-        qv = embedder.embed(query_texts)
+        qv = embedder.embed_queries(query_texts)
         ids, data = store.catalog.embeddings()
         exact = faiss.IndexFlatIP(DIM)
         exact.add(data)

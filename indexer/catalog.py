@@ -120,6 +120,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "reembed",
+        """
+        -- `glimpse reembed`: new text embeddings are staged here, batch by batch (an interrupted run resumes),
+        -- then swapped in by one transaction that also records the model and bumps the text epoch (the folder
+        -- its FAISS files live in), so the old vectors and the old model serve until that moment.
+        CREATE TABLE reembed (id INTEGER PRIMARY KEY, embedding BLOB NOT NULL);
+        INSERT INTO meta VALUES ('reembed_model', ''), ('text_model', ''), ('embedding_dim', '0'), ('text_epoch', '0');
+        """,
+    ),
+    (
         "label_kinds",
         """
         -- the WordNet ancestors of the photo's confident labels (hierarchy.py: golden retriever -> dog, animal...),
@@ -536,6 +546,52 @@ class Catalog:
     def touch(self, image_id: int, size: int, mtime_ns: int) -> None:
         """Same content, new timestamp (e.g. `touch` or a copy that kept the bytes)."""
         self.conn.execute("UPDATE images SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, image_id))
+
+    # -- re-embedding with another text model (`glimpse reembed`) -------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def text_model(self) -> tuple[str, int] | None:
+        """(model, dimension) a reembed switched the index to, or None (the manifest's model is the one)."""
+        model = self.meta("text_model")
+        return (model, int(self.meta("embedding_dim"))) if model else None
+
+    def start_reembed(self, model: str) -> int:
+        """Stage embeddings for `model`, keeping what an interrupted run for the same model staged; how many."""
+        with self.transaction():
+            if self.meta("reembed_model") != model:
+                self.conn.execute("DELETE FROM reembed")
+                self.conn.execute("UPDATE meta SET value = ? WHERE key = 'reembed_model'", (model,))
+        return self.conn.execute("SELECT COUNT(*) AS n FROM reembed").fetchone()["n"]
+
+    def reembed_todo(self, limit: int) -> list[ImageRecord]:
+        """Up to `limit` embedded rows whose new embedding is not staged yet."""
+        sql = (
+            f"SELECT {_COLUMNS} {_FROM} WHERE images.embedding IS NOT NULL "
+            "AND images.id NOT IN (SELECT id FROM reembed) ORDER BY images.id LIMIT ?"
+        )
+        return [_record(r) for r in self.conn.execute(sql, (limit,))]
+
+    def stage(self, ids: Sequence[int], vectors: np.ndarray) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO reembed (id, embedding) VALUES (?, ?)",
+                ((int(i), _blob(v)) for i, v in zip(ids, vectors, strict=True)),
+            )
+
+    def finish_reembed(self, model: str, dim: int) -> int:
+        """Swap the staged embeddings in, all at once, and record the model; returns the new text epoch."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE images SET embedding = (SELECT embedding FROM reembed WHERE reembed.id = images.id) "
+                "WHERE id IN (SELECT id FROM reembed)"
+            )
+            epoch = int(self.meta("text_epoch")) + 1
+            settings = {"text_model": model, "embedding_dim": dim, "text_epoch": epoch, "reembed_model": ""}
+            self.conn.executemany("UPDATE meta SET value = ? WHERE key = ?", ((str(v), k) for k, v in settings.items()))
+            self.conn.execute("DELETE FROM reembed")
+        return epoch
 
     def copy_results(self, source_id: int) -> NewImage:
         """The caption, labels and embedding of an indexed row, to reuse for identical bytes elsewhere."""

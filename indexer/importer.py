@@ -75,7 +75,7 @@ def import_jsonl(path: Path, store: IndexStore, embedder: Embedder, batch_size: 
                          existing.id if existing else None))  # fmt: skip
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            vectors = embedder.embed([document_text(r.caption, r.labels) for r, _ in batch])
+            vectors = embedder.embed_documents([document_text(r.caption, r.labels) for r, _ in batch])
             with catalog.transaction():
                 for (row, old_id), vector in zip(batch, vectors, strict=True):
                     row.embedding = vector

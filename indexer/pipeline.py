@@ -121,7 +121,7 @@ def refresh_embeddings(store: IndexStore, embedder, batch_size: int = 256) -> in
         return 0
     done, after = 0, 0
     while rows := catalog.embedded_texts(after, batch_size):
-        vectors = embedder.embed([document_text(caption or "", labels) for _, caption, labels in rows])
+        vectors = embedder.embed_documents([document_text(caption or "", labels) for _, caption, labels in rows])
         index = store.vectors()  # in step with the catalog before this batch
         with catalog.transaction():
             for (image_id, _, _), vector in zip(rows, vectors, strict=True):
@@ -179,7 +179,7 @@ def infer_batch(images: Sequence[Prepared], models: Models) -> tuple[list[str], 
 
 
 def embed_batch(captions: Sequence[str], labels: Sequence[Sequence[Label]], models: Models) -> np.ndarray:
-    return models.embedder.embed([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
+    return models.embedder.embed_documents([document_text(c, lb) for c, lb in zip(captions, labels, strict=True)])
 
 
 def write_batch(

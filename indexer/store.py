@@ -4,6 +4,7 @@ INDEX/
   manifest.json          schema version, model ids, embedding dimension
   catalog.db             SQLite (WAL): images, FTS5, metadata; holds every embedding too
   vectors.<gen>.faiss    FAISS (exact below 50k vectors, IVF above), ids = catalog row ids
+  text-vectors-<epoch>/  the same after `glimpse reembed` switched the text model (epoch 1, 2, ...)
   indexer.lock           held by the one indexer allowed at a time
 """
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CATALOG = "catalog.db"
 LOCK = "indexer.lock"
+TEXT_VECTORS = "text-vectors"  # + "-<epoch>": the text FAISS files after a reembed
 IMAGE_VECTORS = "image-vectors"  # a folder like the index's own, with the image-embedding FAISS files
 IMAGE_DIM = 512  # ResNet-18 penultimate features
 
@@ -38,6 +40,17 @@ class IndexStore:
         self.manifest = manifest
         self.catalog = catalog
         self._vectors: dict[str, tuple[VectorIndex, int | None]] = {}  # kind -> (index, catalog generation)
+        self._text_epoch = self._follow_reembed()
+
+    def _follow_reembed(self) -> str | None:
+        """The catalog is the truth about the text model: after `glimpse reembed` (one transaction there) the
+        manifest may still name the old one, if the run stopped before rewriting it. Returns the text epoch."""
+        switched = self.catalog.text_model()
+        if switched is not None and (self.text_model, self.dim) != switched:
+            self.manifest["models"]["text"], self.manifest["embedding_dim"] = switched
+            if not self.catalog.readonly:
+                _write_json_atomic(self.folder / MANIFEST, self.manifest)
+        return self.catalog.meta("text_epoch")
 
     # -- opening --------------------------------------------------------------------------------------
     @classmethod
@@ -143,7 +156,10 @@ class IndexStore:
 
     # -- vectors ----------------------------------------------------------------------------------------
     def _vector_folder(self, kind: str) -> Path:
-        return self.folder if kind == "text" else self.folder / IMAGE_VECTORS
+        if kind == "image":
+            return self.folder / IMAGE_VECTORS
+        epoch = self.catalog.meta("text_epoch") or "0"
+        return self.folder if epoch == "0" else self.folder / f"{TEXT_VECTORS}-{epoch}"
 
     def vectors(self, kind: str = "text") -> VectorIndex:
         """The FAISS index of `kind` ("text": caption embeddings, "image": ResNet features), matching the catalog.
@@ -153,6 +169,9 @@ class IndexStore:
         embeddings stored in the catalog.
         """
         generation = self.catalog.vector_generation(kind)
+        if kind == "text" and self.catalog.meta("text_epoch") != self._text_epoch:  # reembedded meanwhile
+            self._text_epoch = self._follow_reembed()
+            self._vectors.pop("text", None)
         if kind not in self._vectors:
             dim = self.dim if kind == "text" else IMAGE_DIM
             self._vectors[kind] = VectorIndex.load(self._vector_folder(kind), dim)
@@ -182,6 +201,23 @@ class IndexStore:
                     f"cannot write the {kind} vector index in {folder}: {e}. The previous vector file is intact "
                     f"and the catalog has every embedding; free some space and run again."
                 ) from e
+
+    def finish_reembed(self, model: str, dim: int) -> None:
+        """Swap a finished reembed in (writers only): the catalog's one transaction, then the manifest and a new
+        FAISS file in the new epoch's folder; the old epoch's files go last."""
+        old = self._vector_folder("text")
+        self.catalog.finish_reembed(model, dim)
+        self._text_epoch = self._follow_reembed()
+        self._vectors.pop("text", None)
+        self.save_vectors()
+        for path, _ in vector_files(old):
+            path.unlink(missing_ok=True)
+        if old != self.folder:
+            remove_leftovers(old)
+            try:
+                old.rmdir()
+            except OSError:
+                pass
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:

@@ -123,7 +123,7 @@ class Searcher:
             filters = replace(filters, exclude=tuple(dict.fromkeys(filters.exclude + excluded)))
         if not text:
             return SearchResults(query, [], no_good_match=True, filters=filters)
-        qvec = self.embedder.embed([text])[0]
+        qvec = self.embedder.embed_queries([text])[0]
         scores = self._candidates(qvec, text, max(k, CANDIDATES), filters)
         if not scores:
             return SearchResults(query, [], no_good_match=True, filters=filters)

@@ -64,7 +64,10 @@ class DemoEmbedder:
         seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
         return np.random.default_rng(seed).standard_normal(self.dim)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_documents(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), np.float32)
         for row, text in enumerate(texts):
             words = [w.removesuffix("s") if len(w) > 3 else w for w in re.findall(r"\w+", text.lower())]
@@ -96,12 +99,12 @@ def tiny_models_env(monkeypatch, tiny_blip, resnet_weights):
     is the DemoEmbedder (GLIMPSE_TEXT_MODEL=demo-embedder, known to the models' factory in these tests only)."""
     import glimpse.indexer.models as models
 
-    real = models.TextEmbedder
+    real = models.text_embedder
 
     def text_embedder(model, *args, **kwargs):
         return DemoEmbedder() if model == DemoEmbedder.name else real(model, *args, **kwargs)
 
-    monkeypatch.setattr(models, "TextEmbedder", text_embedder)
+    monkeypatch.setattr(models, "text_embedder", text_embedder)
     monkeypatch.setenv("GLIMPSE_CAPTION_MODEL", str(tiny_blip))
     monkeypatch.setenv("GLIMPSE_CLASSIFIER_WEIGHTS", str(resnet_weights))
     monkeypatch.setenv("GLIMPSE_TEXT_MODEL", DemoEmbedder.name)

@@ -198,14 +198,14 @@ def test_embeddings_of_an_older_recipe_are_made_again_from_stored_text(breeds_in
     def texts(catalog, version):
         rows = catalog.embedded_texts(0, 100)
         ids, vectors = catalog.embeddings([i for i, _, _ in rows])
-        wanted = demo_embedder.embed([document_text(c or "", lb, version) for _, c, lb in rows])
+        wanted = demo_embedder.embed_documents([document_text(c or "", lb, version) for _, c, lb in rows])
         return bool(np.allclose(vectors, wanted, atol=1e-5))
 
     with Catalog(breeds_index / "catalog.db") as catalog:
         assert catalog.text_version() == TEXT_VERSION == 2 and texts(catalog, 2)
         with catalog.transaction():
             for image_id, caption, labels in catalog.embedded_texts(0, 100):
-                catalog.set_embedding(image_id, demo_embedder.embed([document_text(caption, labels, 1)])[0])
+                catalog.set_embedding(image_id, demo_embedder.embed_documents([document_text(caption, labels, 1)])[0])
             catalog.set_text_version(1)
     empty = breeds_index.parent / "nothing.jsonl"
     empty.write_text("")

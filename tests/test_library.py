@@ -31,7 +31,7 @@ def text_models(monkeypatch, tiny_models_env):
     import glimpse.indexer.models as models
 
     known = {m.name: m for m in (DemoEmbedder, RenamedDemo, OtherDemo)}
-    monkeypatch.setattr(models, "TextEmbedder", lambda model, *a, **kw: known[model]())
+    monkeypatch.setattr(models, "text_embedder", lambda model, *a, **kw: known[model]())
 
 
 def manifest(index) -> dict:

@@ -144,7 +144,7 @@ def test_gradio_progress_adapter():
     assert calls[2][1] == "indexed 4 of 4 images · 2.0 images/s"
     assert {c[2] for c in calls} == {"images"}
     GradioProgress(lambda value, desc, unit: calls.append(desc)).start(0)
-    assert calls[-1] == "nothing new to index"
+    assert calls[-1] == "nothing to do: no images"
 
 
 def test_auth_parsing_and_exposure_warnings():

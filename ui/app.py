@@ -166,6 +166,9 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_after_index", **QUICK
     )
+    index.reembed.click(
+        ui.reembed, [index.text_model], [index.result], api_name="reembed", concurrency_id="index", concurrency_limit=1
+    )
 
 
 def _wire_tools(ui: Handlers, layout: Layout) -> None:

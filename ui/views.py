@@ -205,6 +205,14 @@ def index_intro(index_dir: Path) -> str:
     )
 
 
+def reembed_summary(summary) -> str:
+    """What `Library.reembed` did (a ReembedSummary)."""
+    return (
+        f"### Switched to {md_code(summary.model)}\n\n**{summary.photos}** captions embedded again "
+        f"({summary.dim}-d) in {summary.seconds:.1f} s ({summary.rate:.0f} per second); searches use it from now on."
+    )
+
+
 def index_summary(summary: Summary, folder: Path) -> str:
     lines = [
         f"### Indexed {md_code(readable(str(folder)))}",

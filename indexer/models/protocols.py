@@ -74,17 +74,22 @@ class Classifier(Protocol):
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Text embeddings, for documents (caption and labels) and queries alike."""
+    """Text embeddings, of documents (a photo's caption and labels) and of queries: models trained with
+    different prompts for the two (e5: `query: ` / `passage: `) get each its own."""
 
     name: str
 
     @property
     def dim(self) -> int:
-        """Length of the vectors `embed` returns (may load the model)."""
+        """Length of the vectors it returns (may load the model)."""
         ...
 
     def load(self) -> Embedder: ...
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), dim), L2-normalized rows, in order."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """The same for search queries."""
         ...
