@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_reembed_from_the_web_app(models_by_name, tiny_models, library, tmp_path
     from tests.ui_helpers import make_index, serving
 
     index = make_index(tmp_path / "index", library, tiny_models, imports=[])
-    app_library = Library(index, tiny_models)
+    app_library = Library(index, copy.copy(tiny_models))  # reembed swaps its embedder: not the session's
     demo = build_app(app_library, thumbs_dir=tmp_path / "thumbs")
     with serving(demo, app_library) as url:
         client = Client(url, verbose=False)
