@@ -8,7 +8,8 @@ of embedded rows changes (triggers keep it honest), so a FAISS file saved at ano
 Every SQL statement of glimpse lives in this module; search and the UI call its methods. Rows are read by
 column name (`sqlite3.Row`). One rule each, shared by filtering, counting, ordering and reading a row:
 - a photo's date (`PHOTO_DATE`): the EXIF capture time, else the file's modification time in local time;
-- which rows pass a `Filters` (`_where`): label (case-insensitive), folder, date range, excluded words;
+- which rows pass a `Filters` (`_where`): label (case-insensitive; one of the top 5 labels, or a kind of a
+  confident one: `dog` for a golden retriever, see hierarchy.py), folder, date range, excluded words;
 - how lexical evidence is weighed (`BM25_WEIGHTS`);
 - how a path is stored (`names.to_column`): TEXT, or a BLOB of its bytes when it is not valid UTF-8, so it comes
   back exactly; the searchable `name` and the stored texts are readable (`names.readable`).
@@ -19,13 +20,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .errors import IndexCorrupt, SchemaTooNew, StorageError
+from .hierarchy import kinds
 from .names import from_column, fs_bytes, readable, to_column
 from .types import IMPORT_ROOT, FileState, Filters, ImageRecord, Label, NewImage
 
@@ -128,6 +130,49 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "label_kinds",
+        """
+        -- the WordNet ancestors of the photo's confident labels (hierarchy.py: golden retriever -> dog, animal...),
+        -- a JSON list, nearest first; filled for the rows already there from their stored labels (no re-captioning,
+        -- no re-embedding), and searchable: the full-text table gains a fourth column.
+        ALTER TABLE images ADD COLUMN ancestors TEXT;
+        DROP TRIGGER images_ai;
+        DROP TRIGGER images_ad;
+        DROP TRIGGER images_au;
+        DROP TABLE images_fts;
+        UPDATE images SET ancestors = glimpse_kinds(labels) WHERE labels IS NOT NULL;
+        CREATE VIRTUAL TABLE images_fts USING fts5(
+            caption, label_text, name, ancestors,
+            content='images', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+        -- which recipe made the stored caption embeddings (pipeline.TEXT_VERSION): 1, caption and labels, for the
+        -- rows already there (the next `glimpse index` or `import` re-embeds them from their stored text); 2, with
+        -- the nearest kinds too, from here on
+        INSERT INTO meta SELECT 'text_version',
+            CASE WHEN EXISTS (SELECT 1 FROM images WHERE embedding IS NOT NULL) THEN '1' ELSE '2' END;
+        CREATE TRIGGER images_ai AFTER INSERT ON images BEGIN
+            INSERT INTO images_fts(rowid, caption, label_text, name, ancestors)
+                VALUES (new.id, new.caption, new.label_text, new.name, new.ancestors);
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1
+                WHERE key = 'vector_generation' AND new.embedding IS NOT NULL;
+        END;
+        CREATE TRIGGER images_ad AFTER DELETE ON images BEGIN
+            INSERT INTO images_fts(images_fts, rowid, caption, label_text, name, ancestors)
+                VALUES ('delete', old.id, old.caption, old.label_text, old.name, old.ancestors);
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1
+                WHERE key = 'vector_generation' AND old.embedding IS NOT NULL;
+        END;
+        CREATE TRIGGER images_au AFTER UPDATE OF caption, label_text, name, ancestors ON images BEGIN
+            INSERT INTO images_fts(images_fts, rowid, caption, label_text, name, ancestors)
+                VALUES ('delete', old.id, old.caption, old.label_text, old.name, old.ancestors);
+            INSERT INTO images_fts(rowid, caption, label_text, name, ancestors)
+                VALUES (new.id, new.caption, new.label_text, new.name, new.ancestors);
+        END;
+        """,
+    ),
+    (
         "curation",
         """
         -- A person's caption and labels replace the models' in `caption`/`labels` (what is searched and shown);
@@ -179,7 +224,7 @@ DATE_SOURCE = "CASE WHEN images.taken_at IS NOT NULL THEN 'exif' WHEN images.mti
 # Where a row lives: the full path of a photo, the given id of an imported caption (TEXT, its bytes when a stored
 # path is a BLOB: compare it as CAST(... AS BLOB)).
 FULL_PATH = "CASE WHEN roots.path = ? THEN images.path ELSE roots.path || '/' || images.path END"
-BM25_WEIGHTS = "1.0, 2.0, 1.0"  # caption, labels, file name (the FTS5 columns, in order)
+BM25_WEIGHTS = "1.0, 2.0, 1.0, 1.0"  # caption, labels, file name, the labels' kinds (the FTS5 columns, in order)
 
 _FROM = "FROM images JOIN roots ON roots.id = images.root_id"
 _COLUMNS = (
@@ -195,6 +240,17 @@ _CHUNK = 500  # ids bound per statement
 
 def _labels(text: str | None) -> list[Label]:
     return [Label(name, score) for name, score in json.loads(text or "[]")]
+
+
+def _kinds_of(labels: Sequence[Label]) -> str | None:
+    """The `ancestors` column of a row with these labels: its kinds as JSON, NULL when it has none."""
+    found = kinds(labels)
+    return json.dumps(found) if found else None
+
+
+def _kinds(labels: str | None) -> str | None:
+    """The same from a `labels` column: SQL's glimpse_kinds(), used by the migration that added the column."""
+    return _kinds_of(_labels(labels))
 
 
 def _record(row: sqlite3.Row) -> ImageRecord:
@@ -222,8 +278,11 @@ def _where(filters: Filters | None, status: str | None = "ok", embedded: bool = 
         where.append("images.embedding IS NOT NULL")
     filters = filters or Filters()
     if filters.label:
-        where.append("EXISTS (SELECT 1 FROM json_each(images.labels) WHERE lower(json_each.value ->> 0) = lower(?))")
-        args.append(readable(filters.label.strip()))
+        where.append(
+            "(EXISTS (SELECT 1 FROM json_each(images.labels) WHERE lower(json_each.value ->> 0) = lower(?)) "
+            "OR EXISTS (SELECT 1 FROM json_each(images.ancestors) WHERE lower(json_each.value) = lower(?)))"
+        )
+        args += [readable(filters.label.strip())] * 2
     if filters.folder:  # compared as bytes: a folder whose name is not UTF-8 is stored as its bytes
         prefix = fs_bytes(filters.folder.rstrip("/") + "/")
         where.append(f"substr(CAST({FULL_PATH} AS BLOB), 1, ?) = ?")
@@ -274,6 +333,7 @@ class Catalog:
             else:
                 self.conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
             self.conn.row_factory = sqlite3.Row
+            self.conn.create_function("glimpse_kinds", 1, _kinds, deterministic=True)
             self.conn.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
@@ -345,6 +405,15 @@ class Catalog:
     def vector_generation(self, kind: str = "text") -> int:
         key = VECTOR_KINDS[kind][1]
         return int(self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()["value"])
+
+    def text_version(self) -> int:
+        """The recipe (pipeline.TEXT_VERSION) the stored caption embeddings were made with."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'text_version'").fetchone()["value"])
+
+    def embedded_texts(self, after: int, limit: int) -> list[tuple[int, str | None, list[Label]]]:
+        """(id, caption, labels) of the next `limit` rows with a caption embedding, by id, from after id `after`."""
+        sql = "SELECT id, caption, labels FROM images WHERE embedding IS NOT NULL AND id > ? ORDER BY id LIMIT ?"
+        return [(r["id"], r["caption"], _labels(r["labels"])) for r in self.conn.execute(sql, (after, limit))]
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.conn.execute(
@@ -423,6 +492,25 @@ class Catalog:
         )
         return [(r["label"], r["n"]) for r in self.conn.execute(sql, (top or -1,))]
 
+    def kind_counts(self, top: int | None = None, among: Callable[[str], bool] | None = None) -> list[tuple[str, int]]:
+        """How many images each kind (an ancestor of their confident labels: dog, bird, vehicle) takes in, most
+        first; only the kinds `among` accepts, if given. A kind that takes in exactly the photos a narrower one does
+        (canine, mammal when all are dogs) is left out: it would filter the same photos under a vaguer name."""
+        sql = (
+            "SELECT json_each.value AS kind, COUNT(*) AS n, AVG(json_each.key) AS depth, MIN(images.id) AS low, "
+            "MAX(images.id) AS high, TOTAL(images.id) AS total FROM images, json_each(images.ancestors) "
+            "WHERE images.status = 'ok' GROUP BY kind"
+        )
+        narrowest: dict[tuple, tuple[float, str, int]] = {}  # the same photos (count, ids' sum and range) -> kind
+        for r in self.conn.execute(sql):
+            if among is not None and not among(r["kind"]):
+                continue
+            same = (r["n"], r["low"], r["high"], r["total"])
+            if same not in narrowest or r["depth"] < narrowest[same][0]:
+                narrowest[same] = (r["depth"], r["kind"], r["n"])
+        counts = sorted(((kind, n) for _, kind, n in narrowest.values()), key=lambda kn: (-kn[1], kn[0]))
+        return counts[:top] if top else counts
+
     def embeddings(
         self, ids: Iterable[int] | None = None, kind: str = "text", limit: int = -1
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -472,7 +560,8 @@ class Catalog:
             "root_id": root_id, "path": to_column(item.path), "name": readable(item.name), "size": item.size,
             "mtime_ns": item.mtime_ns, "hash": item.hash, "width": item.width, "height": item.height,
             "taken_at": item.taken_at, "caption": item.caption, "labels": json.dumps(labels),
-            "label_text": ", ".join(n for n, _ in labels), "status": "failed" if item.error else "ok",
+            "label_text": ", ".join(n for n, _ in labels), "ancestors": _kinds_of(item.labels),
+            "status": "failed" if item.error else "ok",
             "error": item.error and readable(item.error), "embedding": _blob(item.embedding),
             "image_embedding": _blob(item.image_embedding), "layout": _blob(item.layout), "indexed_at": time.time(),
             "machine_caption": item.machine_caption, "machine_labels": machine_labels, "edited_at": item.edited_at,
@@ -496,6 +585,13 @@ class Catalog:
         for chunk in _chunks(ids):
             sql = f"UPDATE images SET offline = ? WHERE id IN ({','.join('?' * len(chunk))})"
             self.conn.execute(sql, (reason, *chunk))
+
+    def set_embedding(self, image_id: int, vector: np.ndarray) -> None:
+        """A row's caption embedding, made again (the FAISS generation follows: a trigger)."""
+        self.conn.execute("UPDATE images SET embedding = ? WHERE id = ?", (_blob(vector), image_id))
+
+    def set_text_version(self, version: int) -> None:
+        self.conn.execute("UPDATE meta SET value = ? WHERE key = 'text_version'", (str(version),))
 
     def touch(self, image_id: int, size: int, mtime_ns: int) -> None:
         """Same content, new timestamp (e.g. `touch` or a copy that kept the bytes)."""
@@ -577,11 +673,12 @@ class Catalog:
         re-reads the row's vector (see `reembedded_since`)."""
         machine_caption, machine_labels = machine
         self.conn.execute(
-            "UPDATE images SET caption = ?, labels = ?, label_text = ?, embedding = ?, edited_at = ?, "
+            "UPDATE images SET caption = ?, labels = ?, label_text = ?, ancestors = ?, embedding = ?, edited_at = ?, "
             "machine_caption = ?, machine_labels = ? WHERE id = ?",
             (
-                caption, _labels_json(labels), ", ".join(lb.name for lb in labels), _blob(embedding), edited_at,
-                machine_caption, None if machine_labels is None else _labels_json(machine_labels), image_id,
+                caption, _labels_json(labels), ", ".join(lb.name for lb in labels), _kinds_of(labels),
+                _blob(embedding), edited_at, machine_caption,
+                None if machine_labels is None else _labels_json(machine_labels), image_id,
             ),
         )  # fmt: skip
         self.conn.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 from .catalog import IMPORT_ROOT, NewImage
 from .jsonl import read_jsonl
 from .models import Embedder
-from .pipeline import document_text
+from .pipeline import document_text, refresh_embeddings
 from .store import IndexStore
 from .types import Label
 
@@ -55,6 +55,7 @@ def import_jsonl(path: Path, store: IndexStore, embedder: Embedder, batch_size: 
     good, summary.skipped = read_jsonl(path, required=("id", "caption"))
     with store.writer_lock():
         catalog = store.catalog
+        refresh_embeddings(store, embedder, batch_size)
         root_id = catalog.root_id(IMPORT_ROOT, create=True)
         rows: list[tuple[NewImage, int | None]] = []
         latest = {obj["id"].strip(): number for number, obj in good}  # a repeated id: the last line wins

@@ -35,6 +35,7 @@ from .catalog import NewImage
 from .config import DEFAULT_BATCH_SIZE
 from .decode import DecodedImage, decode
 from .errors import UnreadableImage
+from .hierarchy import KINDS_IN_TEXT, LABEL_MIN_SCORE, LABELS_IN_TEXT, confident, kinds  # noqa: F401 - see README
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
@@ -45,14 +46,43 @@ from .types import Label
 
 log = logging.getLogger(__name__)
 
-LABELS_IN_TEXT = 3  # labels appended to the caption before embedding (measured: see README)
-LABEL_MIN_SCORE = 0.15  # a classifier label must be at least this probable to be embedded
+
+TEXT_VERSION = 2  # the recipe of document_text: 1 caption and labels; 2 also the labels' nearest kinds
 
 
-def document_text(caption: str, labels: Sequence[Label]) -> str:
-    """The text that gets embedded for an image: its caption plus its confident labels."""
-    names = [lb.name for lb in labels if lb.score is None or lb.score >= LABEL_MIN_SCORE][:LABELS_IN_TEXT]
+def document_text(caption: str, labels: Sequence[Label], version: int = TEXT_VERSION) -> str:
+    """The text that gets embedded for an image: its caption plus its confident labels, then (from version 2) the
+    nearest KINDS_IN_TEXT kinds of those labels ("golden retriever" -> "retriever, sporting dog, hunting dog")."""
+    names = [lb.name for lb in confident(labels)]
+    if version >= 2:
+        names += kinds(labels)[:KINDS_IN_TEXT]
     return f"{caption}. {', '.join(names)}" if names else caption
+
+
+def refresh_embeddings(store: IndexStore, embedder, batch_size: int = 256) -> int:
+    """Re-embed the rows whose caption embeddings an older recipe made (see TEXT_VERSION), from their stored caption
+    and labels: no image is read or captioned again. Call under the writer lock; returns how many were re-embedded.
+    An interrupted run leaves the old version recorded, so the next one starts over."""
+    catalog = store.catalog
+    if catalog.text_version() >= TEXT_VERSION:
+        return 0
+    done, after = 0, 0
+    while rows := catalog.embedded_texts(after, batch_size):
+        vectors = embedder.embed_documents([document_text(caption or "", labels) for _, caption, labels in rows])
+        index = store.vectors()  # in step with the catalog before this batch
+        with catalog.transaction():
+            for (image_id, _, _), vector in zip(rows, vectors, strict=True):
+                catalog.set_embedding(image_id, vector)
+        # FAISS is kept in step by ids (a changed photo gets a new row), and these keep theirs: drop their old
+        # vectors, so the next sync adds the new ones from the catalog
+        index.remove(np.fromiter((image_id for image_id, _, _ in rows), dtype=np.int64, count=len(rows)))
+        done, after = done + len(rows), rows[-1][0]
+    with catalog.transaction():
+        catalog.set_text_version(TEXT_VERSION)
+    if done:
+        log.info("re-embedded %d captions with their labels' kinds", done)
+        store.save_vectors()
+    return done
 
 
 # -- stages -------------------------------------------------------------------------------------------------
@@ -178,6 +208,7 @@ def index_folder(
     summary = Summary()
     with store.writer_lock():
         catalog = store.catalog
+        refresh_embeddings(store, models.embedder, batch_size=max(batch_size, 256))
         root_id = catalog.root_id(str(root), create=True)
         try:
             plan = Planner(root, store, root_id, summary, prune=prune, verify=verify, progress=progress).run()

@@ -222,6 +222,11 @@ class IndexStore:
                 pass
 
 
+def read_manifest(folder: str | os.PathLike) -> dict:
+    """The manifest of the index at `folder`, without opening its catalog (which may need migrating first)."""
+    return _read_manifest(Path(folder) / MANIFEST)
+
+
 def _read_manifest(path: Path) -> dict:
     try:
         manifest = json.loads(path.read_text())

@@ -11,7 +11,11 @@ shared word ("tropical" in "tropical bird") from outranking the right photo; an 
 worse than dense-only at this weight. Rank fusion (RRF) loses to dense-only too, because it throws away how
 far apart the cosines are. `score` stays on the cosine scale, so thresholds mean the same for every
 query. Photos below MIN_SCORE are not listed unless they match the words; whether the query has a good match at
-all is judged per query (confidence.py).
+all is judged per query (confidence.py). A query with no good match still gets its NEAREST closest photos, with
+`no_good_match` set, so a library with photos never answers with nothing.
+
+The lexical side also searches the kinds of a photo's labels (indexer/hierarchy.py): "dog" finds a photo whose
+caption never says dog but whose label is golden retriever, and `Hit.kinds` says why.
 
 Filters (label, folder, capture date, `-word` exclusions; see filters.py) restrict both candidate searches to
 the rows that pass them, so they never change how the remaining photos are scored.
@@ -31,12 +35,13 @@ from glimpse.indexer.store import IndexStore
 from glimpse.indexer.types import Filters
 
 from .confidence import no_good_match
-from .explain import WORD, matched_words
+from .explain import WORD, kinds_matched, matched_words
 from .filters import dense_within, split_exclusions
 
 LEXICAL_WEIGHT = 0.2
 MIN_SCORE = 0.3  # below this cosine, a photo is not a good match for the query
 CANDIDATES = 200  # dense and lexical candidates considered per query
+NEAREST = 5  # photos shown, flagged as no good match, for a query that matches nothing well
 
 STOPWORDS = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the their there this to was were "
@@ -52,7 +57,8 @@ class Hit:
     labels: list[tuple[str, float | None]]
     score: float | None = None  # what the ranking used (cosine + lexical nudge); None when browsing
     semantic: float | None = None  # cosine similarity of query and caption text (image similarity: find similar)
-    matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name": query words in it}
+    matched: dict[str, list[str]] = field(default_factory=dict)  # {"caption"|"labels"|"name"|"kind": query words}
+    kinds: list[str] = field(default_factory=list)  # why a "kind" word matched: "dog: golden retriever is a dog"
     taken_at: str | None = None  # EXIF capture time
     date: str | None = None  # what date filters use: the EXIF capture time, else the file's mtime (local time)
     date_source: str | None = None  # "exif", "file" (mtime) or None (imported captions)
@@ -123,7 +129,9 @@ class Searcher:
             return SearchResults(query, [], no_good_match=True, filters=filters)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])
         no_good = no_good_match([sem for _, (_, sem, _) in ranked], any(lex > 0 for _, (_, _, lex) in ranked))
-        if min_score is not None:
+        if min_score is not None and no_good:  # never an empty answer while there are photos: the nearest few
+            ranked = ranked[: min(k, NEAREST)]
+        elif min_score is not None:
             ranked = [(i, v) for i, v in ranked if v[1] >= min_score or v[2] > 0]
         ranked = ranked[:k]
         records = self.store.catalog.get(i for i, _ in ranked)
@@ -172,6 +180,7 @@ def hit_for(
         score=score,
         semantic=semantic,
         matched=matched_words(record, list(terms)),
+        kinds=list(dict.fromkeys(kinds_matched(record, list(terms)).values())),
         taken_at=record.taken_at,
         date=record.date,
         date_source=record.date_source,

@@ -2,7 +2,10 @@
 
 - recall@k: the share of queries with at least one relevant item in the top k (as in shared/eval's reference
   figures; for a query with one relevant item it is plain recall);
-- mrr@10: the mean of 1/rank of the first relevant item, 0 when it is not in the top 10.
+- mrr@10: the mean of 1/rank of the first relevant item, 0 when it is not in the top 10;
+- for queries with many relevant items (the kinds eval: "dog" and every breed), how many of them come back:
+  item_recall@10, the share of a query's relevant items in its top 10 (of at most 10), and precision@5, the share
+  of its top 5 that are relevant (of at most as many as it has relevant items).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from pathlib import Path
 from glimpse.indexer.jsonl import read_jsonl
 
 from .engine import Hit, Searcher
+
+METRICS = ("recall@1", "recall@5", "mrr@10", "item_recall@10", "precision@5")
 
 
 def _matches(hit: Hit, wanted: str) -> bool:
@@ -28,12 +33,15 @@ def evaluate(searcher: Searcher, queries: list[dict]) -> dict:
         relevant = list(q["relevant"])
         ranks = [next((r for r, h in enumerate(hits, 1) if _matches(h, rel)), None) for rel in relevant]
         first = min((r for r in ranks if r), default=None)
+        found = [r for r in ranks if r]
         per_query.append({
             "query": q["query"],
             "lang": q.get("lang"),
             "recall@1": float(bool(first and first <= 1)),
             "recall@5": float(bool(first and first <= 5)),
             "mrr@10": 1.0 / first if first else 0.0,
+            "item_recall@10": sum(r <= 10 for r in found) / min(len(relevant), 10),
+            "precision@5": sum(r <= 5 for r in found) / min(len(relevant), 5),
             "top": hits[0].path if hits else None,
         })  # fmt: skip
     result = _aggregate(per_query)
@@ -51,7 +59,7 @@ def _aggregate(rows: list[dict]) -> dict:
     n = len(rows)
     return {
         "n": n,
-        **{key: round(sum(r[key] for r in rows) / n, 4) if n else 0.0 for key in ("recall@1", "recall@5", "mrr@10")},
+        **{key: round(sum(r[key] for r in rows) / n, 4) if n else 0.0 for key in METRICS},
     }
 
 

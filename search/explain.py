@@ -1,10 +1,12 @@
-"""Why a photo matched: which of the query's words appear in its caption, labels or file name."""
+"""Why a photo matched: which of the query's words appear in its caption, labels or file name, and which name a
+kind of thing its labels are ("dog: golden retriever is a dog", from the ImageNet hierarchy: indexer/hierarchy.py)."""
 
 from __future__ import annotations
 
 import re
 
 from glimpse.indexer.catalog import ImageRecord
+from glimpse.indexer.hierarchy import kind_reasons
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -20,7 +22,24 @@ def _norm(word: str) -> str:
 
 
 def matched_words(record: ImageRecord, terms: list[str]) -> dict[str, list[str]]:
-    """{field: query words found in it} for the fields caption, labels and name; fields without a match omitted."""
+    """{field: query words found in it} for the fields caption, labels, name and kind (the words found in none of
+    those that name a kind of its confident labels: see `kinds_matched`); fields without a match omitted."""
+    out = _found(record, terms)
+    if kinds := kinds_matched(record, terms, out):
+        out["kind"] = list(kinds)
+    return out
+
+
+def kinds_matched(record: ImageRecord, terms: list[str], found: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """{query word: "dog: golden retriever is a dog"} for the query words that name a kind of the photo's labels,
+    among those not `found` in its caption, labels or file name (default: looked up here)."""
+    found = _found(record, terms) if found is None else found
+    seen = {w for words in found.values() for w in words}
+    return kind_reasons(record.labels, [t for t in terms if t not in seen], _norm)
+
+
+def _found(record: ImageRecord, terms: list[str]) -> dict[str, list[str]]:
+    """{field: query words in it} for caption, labels and file name."""
     wanted = {_norm(t): t for t in terms}
     fields = {
         "caption": record.caption or "",

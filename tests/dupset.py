@@ -60,6 +60,52 @@ def write_set(root: Path, limit: int | None = None) -> dict[str, str]:
     return truth
 
 
+# A second, separate set for the thresholds chosen on the one above: copies made in other ways, and a real pair
+# of photos of one scene (scikit-image's stereo motorcycle: the left and right views).
+HOLDOUT_VARIANTS = ("small", "webp", "corner", "tilted", "dimmer")
+
+
+def holdout_variant(img: Image.Image, kind: str) -> Image.Image:
+    w, h = img.size
+    if kind == "small":  # a thumbnail, saved harder
+        buf = io.BytesIO()
+        img.resize((max(8, w * 3 // 10), max(8, h * 3 // 10)), Image.Resampling.BILINEAR).save(buf, "JPEG", quality=60)
+        return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    if kind == "webp":
+        buf = io.BytesIO()
+        img.save(buf, "WEBP", quality=25)
+        return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    if kind == "corner":  # cropped from one corner, not evenly
+        return img.crop((w // 7, h // 7, w, h))
+    if kind == "tilted":  # straightened by 3 degrees, the borders cut
+        return img.rotate(3, resample=Image.Resampling.BICUBIC).crop((w // 25, h // 25, w - w // 25, h - h // 25))
+    if kind == "dimmer":  # another exposure
+        return ImageEnhance.Contrast(ImageEnhance.Brightness(img).enhance(0.85)).enhance(1.15)
+    raise ValueError(kind)
+
+
+def write_holdout_set(root: Path, limit: int | None = None) -> dict[str, str]:
+    """The held-out set under `root`; returns {relative path: group name}."""
+    root.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for name, img in base_photos(limit):
+        img.save(root / f"{name}.jpg", quality=90)
+        truth[f"{name}.jpg"] = name
+        for kind in HOLDOUT_VARIANTS:
+            holdout_variant(img, kind).save(root / f"{name}-{kind}.jpg", quality=90)
+            truth[f"{name}-{kind}.jpg"] = name
+    try:
+        import skimage.data as sk
+
+        left, right, _ = sk.stereo_motorcycle()
+        for side, arr in (("left", left), ("right", right)):
+            Image.fromarray(arr).convert("RGB").save(root / f"motorcycle-{side}.jpg", quality=90)
+            truth[f"motorcycle-{side}.jpg"] = "motorcycle"
+    except Exception:  # noqa: BLE001 - no scikit-image, or its sample needs a download
+        pass
+    return truth
+
+
 def pair_scores(groups: list[list[str]], truth: dict[str, str]) -> dict:
     """Pairwise precision and recall of predicted groups (lists of relative paths) against `truth`."""
     predicted = {frozenset((a, b)) for g in groups for i, a in enumerate(g) for b in g[i + 1 :]}

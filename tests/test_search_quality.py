@@ -58,9 +58,10 @@ def test_exact_label_word_wins(run_cli, eval_index):
 def test_off_topic_query_has_no_good_match(run_cli, eval_index):
     code, out, _ = run_cli("search", "quarterly tax form deadline", "--index", eval_index, "--json")
     result = json.loads(out)
-    assert code == 0 and result["no_good_match"] and result["results"] == []
+    # the signal is kept, and the closest few photos come with it: never an empty answer
+    assert code == 0 and result["no_good_match"] and 1 <= len(result["results"]) <= 5
     code, out, _ = run_cli("search", "quarterly tax form deadline", "--index", eval_index)
-    assert "No good match" in out
+    assert "No good match" in out and "the closest photos:" in out and "  1. " in out
 
 
 def test_scores_are_cosines(run_cli, eval_index):

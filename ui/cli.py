@@ -203,7 +203,7 @@ class _QueryCommand(click.Command):
 @click.argument("query")
 @_index_option
 @click.option("-k", "--top", "k", type=click.IntRange(1, 1000), default=10, help="How many results.")
-@click.option("--label", help="Only photos with this label among their top 5 (case-insensitive).")
+@click.option("--label", help="Only photos with this label among their top 5, or of this kind (dog: any breed).")
 @click.option("--folder", help="Only photos under this folder (or imported ids starting with it).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or after this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only photos taken on or before this date.")
@@ -229,10 +229,12 @@ def search(query, index_dir, k, label, folder, since, until, text_model, device,
         _emit(results.as_dict(), True, "")
         return
     if results.no_good_match:
-        click.echo(f"No good match for {query!r}" + (": the closest photos are below." if results.hits else "."))
+        closest = " Nothing matches it well; the closest photos:" if results.hits else ""
+        click.echo(f"No good match for {query!r}.{closest}")
     for rank, hit in enumerate(results.hits, 1):
         labels = ", ".join(name for name, _ in hit.labels[:3])
-        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items())
+        evidence = "; ".join(f"{where}: {', '.join(words)}" for where, words in hit.matched.items() if where != "kind")
+        evidence = "; ".join([evidence, *hit.kinds] if evidence else hit.kinds)
         why = f"  [matched {evidence}]" if evidence else ""
         when = f"  {hit.date[:10]} ({'EXIF' if hit.date_source == 'exif' else 'file date'})" if hit.date else ""
         offline = "  [offline]" if hit.offline else ""

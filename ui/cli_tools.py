@@ -38,7 +38,7 @@ def reembed(text_model, index_dir, batch_size, as_json):
 @_json_option
 def eval_(queries, index_dir, text_model, as_json):
     """Measure retrieval quality: one {"query", "relevant": [ids or paths]} object per line of JSONL."""
-    from glimpse.search.evaluate import load_queries
+    from glimpse.search.evaluate import METRICS, load_queries
 
     items, bad = load_queries(queries)
     for number, reason in bad:
@@ -52,7 +52,7 @@ def eval_(queries, index_dir, text_model, as_json):
         return
 
     def line(name, r):
-        scores = "  ".join(f"{key} {r[key]:.3f}" for key in ("recall@1", "recall@5", "mrr@10"))
+        scores = "  ".join(f"{key} {r[key]:.3f}" for key in METRICS)
         return f"{name:<8} n={r['n']:<4} {scores}"
 
     click.echo(line("all", result))

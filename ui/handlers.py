@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 PER_PAGE = 24  # library page size
 REVIEW_PER_PAGE = 12
 PLOT_LABELS = 15
+KIND_CHOICES = 12  # kinds of labels (dog, bird, vehicle) offered first in the label filters
 DUPLICATE_GROUPS = 30  # groups shown in the Duplicates tab (the API returns all)
 DUPLICATE_TILES = 12  # photos shown per group
 
@@ -164,7 +165,8 @@ class Handlers:
             results = self.library.search(query or "", k=int(k), filters=_filters(label, folder, since, until))
         except IndexNotFound as e:
             return self._results([], f"### No index yet\n{views.md_escape(e)}")
-        return self._results(results.hits, views.search_status(results, len(results.hits)))
+        caption = views.closest_caption if results.no_good_match else views.tile_caption
+        return self._results(results.hits, views.search_status(results, len(results.hits)), caption)
 
     @readable
     def search_api(
@@ -173,12 +175,15 @@ class Handlers:
         """Photos matching a plain-language query, best first. Each result has `id` (for /similar), `file` (the
         photo's full path, or the id of an imported caption), `caption`, `labels` (name and probability),
         `score`, `date` and `date_source` ("exif", or "file" for the file's date), `matched` (the query words
-        found in its caption, labels or file name), and `offline` (true when its folder could not be read at the
-        last index run: the photo is kept, but its file may not open now). Optional filters: a label, a folder,
-        a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word out."""
+        found in its caption, labels, file name or the kinds of its labels), `kinds` (why a kind matched: "dog:
+        golden retriever is a dog"), `offline` (true when its folder could not be read at the last index run: the
+        photo is kept, but its file may not open now) and `no_good_match` (true on every result when nothing
+        matches the query well: they are only the closest photos). Optional filters: a label or a kind of label
+        ("dog" for every breed), a folder, a capture-date range (YYYY-MM-DD); `-word` in the query leaves a word
+        out."""
         filters = _filters(label, folder, since, until)
         results = self.library.search(query or "", k=max(1, min(_whole(k, "k"), 1000)), filters=filters)
-        return [api_result(hit) for hit in results.hits]
+        return [api_result(hit, results.no_good_match) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
     def _similar(self, hits: list[Hit], of: str) -> dict:
@@ -392,7 +397,10 @@ class Handlers:
         layout = self.layout
         roots = [str(r) for r in self.library.roots()]
         counts = self.library.label_counts()
-        label_choices = [("Any label", "")] + [(f"{n} ({c})", n) for n, c in counts]
+        kinds = self.library.kind_counts(KIND_CHOICES)
+        label_choices = [("Any label", "")] + [(f"{n}: any kind ({c})", n) for n, c in kinds]
+        taken = {n.lower() for n, _ in kinds}
+        label_choices += [(f"{n} ({c})", n) for n, c in counts if n.lower() not in taken]
         top = counts[:PLOT_LABELS]
         if self.library.exists:
             stats = self.library.stats()
@@ -446,10 +454,11 @@ class Handlers:
         return views.reembed_summary(summary)
 
 
-def api_result(hit: Hit) -> dict:
+def api_result(hit: Hit, no_good_match: bool = False) -> dict:
     """A hit for API clients. The path is under `file`: gradio_client takes any dict with a "path" for a file
-    to download, and these are results, not downloads."""
+    to download, and these are results, not downloads. `no_good_match`: the search it answers has none (always
+    false for look-alikes), so /search and /similar results have the same keys."""
     d = hit.as_dict()
     d["file"] = d.pop("path")
-    keys = ("id", "file", "caption", "labels", "score", "date", "date_source", "matched", "offline")
-    return {key: d[key] for key in keys}
+    keys = ("id", "file", "caption", "labels", "score", "date", "date_source", "matched", "kinds", "offline")
+    return {**{key: d[key] for key in keys}, "no_good_match": no_good_match}

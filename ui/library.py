@@ -26,10 +26,11 @@ from glimpse.indexer.catalog import ImageRecord
 from glimpse.indexer.config import DEFAULT_BATCH_SIZE, ENV, ModelSettings
 from glimpse.indexer.decode import DecodedImage, decode
 from glimpse.indexer.errors import GlimpseError, IndexNotFound, InvalidArgument, ModelMismatch, NotInIndex
+from glimpse.indexer.hierarchy import familiar
 from glimpse.indexer.models import Models
 from glimpse.indexer.names import is_valid
-from glimpse.indexer.pipeline import Progress, Summary, describe, document_text, index_folder
-from glimpse.indexer.store import MANIFEST, IndexStore
+from glimpse.indexer.pipeline import TEXT_VERSION, Progress, Summary, describe, document_text, index_folder
+from glimpse.indexer.store import MANIFEST, IndexStore, read_manifest
 from glimpse.indexer.types import Label
 from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
@@ -82,8 +83,7 @@ def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
     if flags.get("text_model") or os.environ.get(ENV["text_model"]):
         return settings
     if (Path(index_dir).expanduser() / MANIFEST).is_file():
-        with IndexStore.open(index_dir) as store:
-            return replace(settings, text_model=store.text_model)
+        return replace(settings, text_model=read_manifest(Path(index_dir).expanduser())["models"]["text"])
     return settings
 
 
@@ -371,6 +371,14 @@ class Library:
         with self._lock:
             return self._open().catalog.label_counts(top)
 
+    def kind_counts(self, top: int | None = None) -> list[tuple[str, int]]:
+        """Everyday kinds of labels (dog, bird, vehicle: ImageNet's WordNet ancestors, see hierarchy.familiar) with
+        how many photos each takes in, most first; each is a label filter too (see Catalog.kind_counts)."""
+        if not self.exists:
+            return []
+        with self._lock:
+            return self._open().catalog.kind_counts(top, among=familiar)
+
     def folders(self) -> list[Path]:
         """Folders to offer as a search filter: each root and its sub-folders, FOLDER_DEPTH deep. A folder whose
         path is not UTF-8 is left out (a web page can't hold its name; `glimpse search --folder` takes it)."""
@@ -458,8 +466,7 @@ class Library:
         embedder = self.models.embedder.load()
         models = {"caption": "imported", "classifier": "imported", "text": embedder.name}
         if self.exists:
-            with IndexStore.open(self.index_dir) as existing:
-                models.update({k: v for k, v in existing.manifest["models"].items() if k != "text"})
+            models.update({k: v for k, v in read_manifest(self.index_dir)["models"].items() if k != "text"})
         with self._writable(models) as store:
             return import_jsonl(Path(path), store, embedder)
 
@@ -485,6 +492,8 @@ class Library:
                 progress.advance(len(batch))
             progress.close()
             store.finish_reembed(embedder.name, embedder.dim)
+            with store.catalog.transaction():  # embedded with today's recipe, kinds and all: nothing to refresh
+                store.catalog.set_text_version(TEXT_VERSION)
         with self._lock:
             self.close()  # reopened on next use, with the new model's vectors
             self.models.embedder = embedder
@@ -494,7 +503,7 @@ class Library:
         """The index opened for writing (created if needed), after checking the text model is the index's own."""
         dim = None
         if self.exists:
-            with IndexStore.open(self.index_dir) as existing:
+            with IndexStore.open(self.index_dir, readonly=False) as existing:  # migrates an older catalog
                 if self._check_text_model(existing):
                     models = {**models, "text": existing.text_model}  # the same model, found elsewhere
                 elif self.models.embedder.name == existing.text_model:
@@ -515,7 +524,8 @@ class Library:
             same = False
         else:
             records = store.catalog.get(ids)
-            texts = [document_text(records[int(i)].caption or "", records[int(i)].labels) for i in ids]
+            version = store.catalog.text_version()  # the recipe they were embedded with
+            texts = [document_text(records[int(i)].caption or "", records[int(i)].labels, version) for i in ids]
             same = bool(np.min(np.sum(embedder.embed_documents(texts) * stored, axis=1)) >= SAME_MODEL_COSINE)
         if not same:
             raise ModelMismatch(

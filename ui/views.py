@@ -87,6 +87,11 @@ def tile_caption(photo: Hit) -> str:
     return "\n".join(lines).strip()
 
 
+def closest_caption(photo: Hit) -> str:
+    """A tile's text when nothing matches the query well: marked as only the closest, then as usual."""
+    return "closest, not a good match\n" + tile_caption(photo)
+
+
 def library_caption(photo: Hit) -> str:
     """The text under a tile when browsing: the caption, then the date and the best label."""
     day = ""
@@ -140,9 +145,14 @@ def search_status(results: SearchResults, shown: int) -> str:
         scope = " (" + "; ".join(bits) + ")"
     advice = "Try other words, describe what is *in* the photo (“two people on a bench”), or loosen the filters."
     if not shown:
-        return f"### No good match for “{query}”{scope}\nNone of your photos is close enough. {advice}"
+        if filters.active:
+            return f"### Nothing for “{query}”{scope}\nNo photo passes these filters: loosen them."
+        return f"### No good match for “{query}”\nThere are no photos to search yet."
     if results.no_good_match:
-        return f"### No good match for “{query}”{scope}\nThe closest photos are below, but none stands out. {advice}"
+        return (
+            f"### No good match for “{query}”{scope}\nNothing matches well. The closest photos are below, marked "
+            f"*closest, not a good match*. {advice}"
+        )
     return f"**{shown}** {'photo' if shown == 1 else 'photos'} for “{query}”{scope}, best first."
 
 
@@ -162,6 +172,8 @@ def detail_markdown(photo: Hit) -> str:
             found = {field: ", ".join(map(md_escape, words)) for field, words in photo.matched.items()}
             where = " · ".join(f"{words} ({field})" for field, words in found.items())
             lines.append(f"**Words found** {where}  ")
+        if photo.kinds:
+            lines.append(f"**Kind** {md_escape('; '.join(photo.kinds))}  ")
     if photo.offline:
         lines.append("**Offline**: its folder could not be read at the last index run; the file may not open now.  ")
     if photo.file:
