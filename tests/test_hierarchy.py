@@ -92,12 +92,8 @@ def _old_catalog(path: Path) -> None:
         root = old.root_id("/lib", create=True)
         with old.transaction():
             for item in BREEDS:
-                row = old.insert(root, NewImage(path=item["id"], name=Path(item["id"]).name, caption=item["caption"]))
-                labels = item["labels"]
-                old.conn.execute(
-                    "UPDATE images SET labels = ?, label_text = ? WHERE id = ?",
-                    (json.dumps(labels), ", ".join(n for n, _ in labels), row),
-                )
+                labels = [Label(name, score) for name, score in item["labels"]]
+                old.insert(root, NewImage(item["id"], Path(item["id"]).name, caption=item["caption"], labels=labels))
 
 
 def test_migration_gives_existing_photos_their_kinds(tmp_path):

@@ -58,6 +58,7 @@ class Catalog(Curation):
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
+            self._columns = {r["name"] for r in self.conn.execute("PRAGMA table_info(images)")}
         except sqlite3.DatabaseError as e:
             raise IndexCorrupt(
                 f"the catalog {self.path} is damaged ({e}); it was left untouched. "
@@ -271,8 +272,8 @@ class Catalog(Curation):
 
     # -- writing (call inside transaction()) ----------------------------------------------------------
     def insert(self, root_id: int, item: NewImage) -> int:
-        """Write one row. Columns without a value are left out (so NULL): a catalog at an older schema step,
-        without the newer columns, takes the rows that don't need them."""
+        """Write one row. Columns without a value are left out (so NULL), and so are columns the catalog's schema
+        step does not have yet (a catalog written by an older glimpse, opened read-only or being migrated)."""
         labels = [(lb.name, None if lb.score is None else round(float(lb.score), 6)) for lb in item.labels]
         machine_labels = None if item.machine_labels is None else _labels_json(item.machine_labels)
         values = {
@@ -286,7 +287,7 @@ class Catalog(Curation):
             "machine_caption": item.machine_caption, "machine_labels": machine_labels, "edited_at": item.edited_at,
             "review": item.review, "reviewed_at": item.reviewed_at,
         }  # fmt: skip
-        values = {column: value for column, value in values.items() if value is not None}
+        values = {column: value for column, value in values.items() if value is not None and column in self._columns}
         sql = f"INSERT INTO images ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
         return self.conn.execute(sql, tuple(values.values())).lastrowid
 
