@@ -3,9 +3,7 @@ components show. Library errors arrive as typed exceptions and leave as readable
 
 from __future__ import annotations
 
-import functools
 import logging
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +11,7 @@ from typing import TYPE_CHECKING
 import gradio as gr
 import pandas as pd
 from glimpse.indexer import names
-from glimpse.indexer.errors import GlimpseError, IndexNotFound, UnreadableImage
+from glimpse.indexer.errors import IndexNotFound, UnreadableImage
 from glimpse.search import Filters, Hit
 from glimpse.search.duplicates import NEAR_THRESHOLD
 from glimpse.search.engine import hit_for
@@ -21,7 +19,9 @@ from glimpse.search.engine import hit_for
 from . import views
 from .layout import ResultsPanel
 from .library import Library
+from .messages import fail, readable
 from .progress import GradioProgress
+from .review_handlers import ReviewHandlers
 from .thumbs import PREVIEW, Thumbnails
 from .upload import check_upload
 from .views import DuplicateView
@@ -32,35 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PER_PAGE = 24  # library page size
-REVIEW_PER_PAGE = 12
 PLOT_LABELS = 15
 KIND_CHOICES = 12  # kinds of labels (dog, bird, vehicle) offered first in the label filters
 DUPLICATE_GROUPS = 30  # groups shown in the Duplicates tab (the API returns all)
 DUPLICATE_TILES = 12  # photos shown per group
-
-
-def fail(message: str) -> gr.Error:
-    """An error toast for the user. Gradio 6 renders a toast's message as (sanitized) HTML, and messages carry file
-    names, folders and reasons: the message is escaped to show literally. Raise every gr.Error through this."""
-    return gr.Error(views.html_text(message), print_exception=False)
-
-
-def readable(fn):
-    """Turn glimpse's typed errors (and unexpected OS errors) into a message for the user."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except GlimpseError as e:
-            raise fail(str(e)) from e
-        except OSError as e:
-            log.exception("request failed")
-            raise fail(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from e
-
-    return wrapper
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -77,7 +52,7 @@ def _whole(value, name: str) -> int:
     try:
         return int(value)
     except (TypeError, ValueError, OverflowError):
-        raise gr.Error(f"{name} must be a whole number, not {value!r}", print_exception=False) from None
+        raise fail(f"{name} must be a whole number, not {value!r}") from None
 
 
 def _filters(label: str | None, folder: str | None, since: str | None, until: str | None) -> Filters:
@@ -87,7 +62,7 @@ def _filters(label: str | None, folder: str | None, since: str | None, until: st
     return filters
 
 
-class Handlers:
+class Handlers(ReviewHandlers):
     """The app's event functions, over one Library, one thumbnail cache and the app's layout. Functions that
     update several components return them as a dict keyed by component, so nothing depends on output order."""
 
@@ -302,92 +277,6 @@ class Handlers:
             tab.results.photos: hits,
             tab.results.detail: gr.update(visible=False),
         }
-
-    # -- review -----------------------------------------------------------------------------------------
-    @readable
-    def review_page(self, number, show) -> dict:
-        """A page of photos to review (`show`: unreviewed, approved, edited, skipped), the first one in focus."""
-        tab = self.layout.review
-        try:
-            page = self.library.page(number or 1, REVIEW_PER_PAGE, "path", review=show or "unreviewed")
-        except IndexNotFound:
-            hits, info, number = [], "No photos yet: index a folder in the **Index** tab.", 1
-        else:
-            hits = [hit_for(r) for r in page.records]
-            info, number = views.review_page_markdown(page.number, page.pages, page.total, show), page.number
-        gallery = gr.update(value=[self.tile(h, views.library_caption(h)) for h in hits], selected_index=None)
-        return {tab.gallery: gallery, tab.photos: hits, tab.info: info, tab.number: number, tab.status: "",
-                **self._focus(hits, 0)}  # fmt: skip
-
-    def _focus(self, hits: list[Hit], at: int | None) -> dict:
-        """The review panel on photo `at` of the page (cleared when there is none)."""
-        tab = self.layout.review
-        if not hits or at is None or not 0 <= at < len(hits):
-            return {tab.current: None, tab.image: None, tab.where: "", tab.alt: "", tab.count: ""}
-        hit = hits[at]
-        record = self.library.records([hit.id]).get(hit.id)
-        preview = self.thumbs.get(hit.file, side=PREVIEW) if hit.file else None
-        caption = record.caption if record else hit.caption
-        return {
-            tab.current: at,
-            tab.image: str(preview) if preview else None,
-            tab.where: views.review_where(hit, record and record.review, bool(record and record.human)),
-            tab.alt: caption or "",
-            tab.count: views.alt_count(caption),
-        }
-
-    def review_select(self, hits: list[Hit], evt: gr.SelectData) -> dict:
-        return self._focus(hits, evt.index if isinstance(evt.index, int) else None)
-
-    @readable
-    def review_action(self, action: str, hits: list[Hit], at, alt) -> dict:
-        """Approve (saving the text first when it was changed), save an edit, or skip the photo in focus; then
-        on to the next one of the page."""
-        tab = self.layout.review
-        if not hits or at is None or not 0 <= at < len(hits):
-            raise fail("Choose a photo first.")
-        hit = hits[at]
-        record = self.library.records([hit.id]).get(hit.id)
-        changed = record is not None and " ".join(str(alt or "").split()) != (record.caption or "")
-        if action == "edit" or (action == "approve" and changed):
-            record = self.library.edit(hit.id, caption=alt)
-        if action != "edit":
-            record = self.library.set_review(hit.id, "approved" if action == "approve" else "skipped")
-        hits = [*hits[:at], replace(hit, caption=record.caption), *hits[at + 1 :]]
-        done = {"approve": "Approved", "edit": "Saved", "skip": "Skipped"}[action]
-        gallery = [self.tile(h, views.library_caption(h)) for h in hits]  # the tile shows the new caption
-        return {tab.photos: hits, tab.gallery: gr.update(value=gallery, selected_index=None),
-                tab.status: f"{done}: {views.md_code(hit.path)}",
-                **self._focus(hits, at + 1 if at + 1 < len(hits) else at)}  # fmt: skip
-
-    def alt_count(self, text) -> str:
-        return views.alt_count(text)
-
-    @readable
-    def review_export(self) -> str:
-        """XMP sidecars for the photos a person approved or edited."""
-        approved = self.library.export_sidecars(only="approved")
-        edited = self.library.export_sidecars(only="edited")
-        for field in ("created", "updated", "skipped"):
-            getattr(approved, field).extend(x for x in getattr(edited, field) if x not in getattr(approved, field))
-        return views.export_markdown(approved)
-
-    @readable
-    def rename_preview(self) -> dict:
-        tab = self.layout.review
-        renames, problems = self.library.rename_plan()
-        rows = [[names.readable(str(r.old)), r.new.name] for r in renames]
-        return {tab.renames: gr.update(value=rows, visible=bool(rows)),
-                tab.rename_status: views.rename_markdown(len(rows), problems, applied=False)}  # fmt: skip
-
-    @readable
-    def rename_apply(self, confirmed) -> dict:
-        tab = self.layout.review
-        if not confirmed:
-            raise fail("Tick the box to confirm first: the files on disk get new names.")
-        done, problems = self.library.rename()
-        return {tab.renames: gr.update(value=[], visible=False), tab.rename_confirm: False,
-                tab.rename_status: views.rename_markdown(len(done), problems, applied=True)}  # fmt: skip
 
     @readable
     def overview(self) -> dict:

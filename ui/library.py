@@ -16,8 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,43 +35,15 @@ from glimpse.search import Filters, Hit, Searcher, SearchResults
 from glimpse.search.duplicates import NEAR_THRESHOLD, DuplicateGroup, find_duplicates
 from glimpse.search.similar import SimilarFinder
 
+from .curation import Curation
+from .ids import _names_an_id, _whole, photo_id
+
 log = logging.getLogger(__name__)
 
 FOLDER_DEPTH = 2  # folder filter choices: the roots and their folders this deep
 MAX_FOLDERS = 500
 SAME_MODEL_PROBES = 8  # stored captions re-embedded to tell whether a text model is the index's own
 SAME_MODEL_COSINE = 0.99  # ... and how close their embeddings must come
-MAX_ID = 2**63 - 1  # SQLite's largest INTEGER, so the largest catalog row id: photo ids are 1 to this
-
-
-def _whole(value) -> int | None:
-    """`value` as an int when it is a whole number (an int, an integral float, a string of digits), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    try:
-        return int(str(value).strip()) if isinstance(value, str) else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def photo_id(value) -> int:
-    """`value` as a photo id. NotInIndex, saying what ids are, when it can't be one (not a whole number, or one
-    SQLite can't hold: no such photo can exist), so that no front-end hands SQLite a number it chokes on."""
-    number = _whole(value)
-    if number is None:
-        raise NotInIndex(f"{value!r} is not a photo id: ids are whole numbers from 1 to {MAX_ID}")
-    if not 1 <= number <= MAX_ID:
-        raise NotInIndex(f"no photo with id {number} in the index: ids are whole numbers from 1 to {MAX_ID}")
-    return number
-
-
-def _names_an_id(ref) -> bool:
-    """True when `similar`'s `ref` is meant as a photo id rather than a file."""
-    if isinstance(ref, (int, float)):
-        return True
-    return isinstance(ref, str) and ref.strip().lstrip("+-").isdigit() and not Path(ref).exists()
 
 
 def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
@@ -111,7 +82,7 @@ class Page:
     pages: int
 
 
-class Library:
+class Library(Curation):
     """The index at `index_dir` and the models that fill and search it.
 
     Give `models` (tests, benchmarks) or `settings` (front-ends: see `settings_for`); by default the settings
@@ -192,122 +163,6 @@ class Library:
         with self._lock:
             store = self._open()
             return {**store.stats(), "review": store.catalog.review_counts()}
-
-    # -- curation: a person's captions and labels, review -------------------------------------------------
-    def resolve(self, ref: int | str | os.PathLike) -> int:
-        """The photo id `ref` names: an id, or the path of an indexed photo. NotInIndex when none."""
-        if _names_an_id(ref):
-            return photo_id(ref)
-        path = Path(ref).expanduser().resolve()
-        with self._lock:
-            catalog = self._open().catalog
-            for root in catalog.roots():
-                if path.is_relative_to(root):
-                    record = catalog.find(catalog.root_id(root), path.relative_to(root).as_posix())
-                    if record is not None:
-                        return record.id
-        raise NotInIndex(f"{path} is not an indexed photo")
-
-    def edit(
-        self,
-        ref: int | str | os.PathLike,
-        caption: str | None = None,
-        add_labels: Sequence[str] = (),
-        remove_labels: Sequence[str] = (),
-    ) -> ImageRecord:
-        """Set a photo's caption and labels as a person's: re-embedded at once (the next search finds the new
-        words), kept by re-index and import, the old text kept for `undo_edit`. See indexer/curate.py."""
-        from glimpse.indexer import curate
-
-        image_id = self.resolve(ref)
-        with self._editing() as store:
-            return curate.edit(store, self.models.embedder, image_id, caption, add_labels, remove_labels)
-
-    def undo_edit(self, ref: int | str | os.PathLike) -> ImageRecord:
-        """Bring back the caption and labels the photo's last edit replaced."""
-        from glimpse.indexer import curate
-
-        image_id = self.resolve(ref)
-        with self._editing() as store:
-            return curate.undo(store, self.models.embedder, image_id)
-
-    def set_review(self, ref: int | str | os.PathLike, state: str | None) -> ImageRecord:
-        """Mark a photo 'approved', 'edited' or 'skipped' (None: not reviewed yet)."""
-        from glimpse.indexer import curate
-
-        image_id = self.resolve(ref)
-        with self._editing(embeds=False) as store:
-            return curate.set_review(store, image_id, state)
-
-    def edit_history(self, ref: int | str | os.PathLike) -> list[dict]:
-        image_id = self.resolve(ref)
-        with self._lock:
-            return self._open().catalog.edit_history(image_id)
-
-    # -- export -------------------------------------------------------------------------------------------
-    def export_sidecars(self, only: str = "all", name: str = "jpg.xmp", dry_run: bool = False):
-        """Merge an XMP sidecar beside each photo (`only`: all, approved, edited); see indexer/export.py."""
-        from glimpse.indexer import export
-
-        tool = export.ExifTool()  # missing: fails before anything is opened
-        if dry_run:
-            with self._lock:
-                return export.export_sidecars(self._open(), only, name, dry_run=True, tool=tool)
-        with self._editing(embeds=False) as store:
-            return export.export_sidecars(store, only, name, tool=tool)
-
-    def export_file(self, target: str | os.PathLike, kind: str, only: str = "all") -> int:
-        """Write every photo's fields to `target`: kind 'csv' (exiftool's layout) or 'json'. Returns the rows."""
-        from glimpse.indexer import export
-
-        write = {"csv": export.write_csv, "json": export.write_json}[kind]
-        with self._lock:
-            return write(self._open(), Path(target), only)
-
-    def embed_metadata(self, only: str = "all", overwrite_original: bool = False, dry_run: bool = False):
-        """Write the fields into the image files themselves, through exiftool (pixels untouched)."""
-        from glimpse.indexer import export
-
-        tool = export.ExifTool()
-        with self._lock:
-            return export.embed_in_images(self._open(), only, overwrite_original, dry_run, tool=tool)
-
-    # -- descriptive file names ----------------------------------------------------------------------------
-    def rename_plan(self, template: str | None = None):
-        """(renames, skipped): the descriptive name each photo would get (indexer/rename.py); nothing renamed."""
-        from glimpse.indexer import rename
-
-        with self._lock:
-            return rename.plan(self._open(), template or rename.DEFAULT_TEMPLATE)
-
-    def rename(self, template: str | None = None):
-        """Rename the photos (and their sidecars) to their descriptive names, with an undo journal; the index
-        is updated in place (same ids, captions and edits). Returns (done, skipped)."""
-        from glimpse.indexer import rename
-
-        with self._editing(embeds=False) as store:
-            renames, skipped = rename.plan(store, template or rename.DEFAULT_TEMPLATE)
-            done, failed = rename.apply(store, renames)
-        return done, skipped + failed
-
-    def undo_rename(self):
-        """Put back every name the last `rename` changed. Returns (restored, failed)."""
-        from glimpse.indexer import rename
-
-        with self._editing(embeds=False) as store:
-            return rename.undo(store)
-
-    @contextmanager
-    def _editing(self, embeds: bool = True) -> Iterator[IndexStore]:
-        """The index opened for writing under its writer lock, for one change; the read-only store this library
-        searches sees it at once (the catalog's generation moved)."""
-        with self._lock:
-            if embeds:
-                self._check_text_model(self._open())
-            else:
-                self._open()
-            with IndexStore.open(self.index_dir, readonly=False) as store, store.writer_lock():
-                yield store
 
     def doctor(self) -> dict:
         """What this machine's CPU is good at, what each model path runs with (precision, threads, int8) and why,
