@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import fsync, replacing
 from .catalog import ImageRecord
 from .errors import InvalidArgument, ToolMissing
 from .names import is_valid, readable
@@ -178,14 +179,6 @@ def _malformed(current: dict | None, exists: bool) -> str | None:
     return None
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def export_sidecars(
     store: IndexStore, only: str = "all", name: str = "jpg.xmp", dry_run: bool = False, tool: ExifTool | None = None
 ) -> ExportSummary:
@@ -244,9 +237,9 @@ def _write_sidecar(tool: ExifTool, sidecar: Path, args: Sequence[str]) -> None:
         if sidecar.exists():
             shutil.copy2(sidecar, tmp)
         tool.write(tmp, args)
-        _fsync(tmp)
+        fsync(tmp)
         os.replace(tmp, sidecar)
-        _fsync(sidecar.parent)
+        fsync(sidecar.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -273,36 +266,22 @@ def write_csv(store: IndexStore, target: Path, only: str = "all") -> int:
     """A CSV in exiftool's layout (`exiftool -csv=FILE -sep ", " PHOTOS` applies it); returns the rows written."""
     caption_model = store.manifest["models"].get("caption", "")
     records = [r for r in store.catalog.curated(only) if is_valid(str(r.full_path))]
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(CSV_COLUMNS)
-            for record in records:
-                wanted = fields_of(record, caption_model)
-                keywords = CSV_SEPARATOR.join(wanted.keywords)
-                writer.writerow([str(record.full_path), wanted.caption, wanted.caption, keywords, keywords,
-                                 wanted.writer])  # fmt: skip
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(target, newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for record in records:
+            wanted = fields_of(record, caption_model)
+            keywords = CSV_SEPARATOR.join(wanted.keywords)
+            writer.writerow([str(record.full_path), wanted.caption, wanted.caption, keywords, keywords,
+                             wanted.writer])  # fmt: skip
     return len(records)
 
 
 def write_json(store: IndexStore, target: Path, only: str = "all") -> int:
     rows = export_rows(store, only)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(rows, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(target, encoding="utf-8") as f:
+        json.dump(rows, f, indent=2, ensure_ascii=False)
+        f.write("\n")
     return len(rows)
 
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
+from .atomic import replacing
 from .catalog import SCHEMA_VERSION, Catalog
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew, StorageError
 from .names import readable
@@ -241,14 +242,9 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "w") as f:
+        with replacing(path) as f:
             json.dump(data, f, indent=2)
             f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise StorageError(f"cannot write {path}: {e.strerror or e}; the previous file is intact") from e

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import fsync
+
 log = logging.getLogger(__name__)
 
 _FILE = re.compile(r"^vectors\.(\d+)\.faiss$")
@@ -202,7 +204,7 @@ class VectorIndex:
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
-        _fsync_dir(folder)
+        fsync(folder)
         for other, gen in vector_files(folder):
             if gen != generation:
                 other.unlink(missing_ok=True)
@@ -254,11 +256,3 @@ def remove_leftovers(folder: Path) -> None:
     """Temp files from a save that crashed half-way."""
     for tmp in Path(folder).glob(".vectors.*.tmp"):
         tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
