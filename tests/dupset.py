@@ -47,17 +47,22 @@ def variant(img: Image.Image, kind: str) -> Image.Image:
     raise ValueError(kind)
 
 
-def write_set(root: Path, limit: int | None = None) -> dict[str, str]:
-    """Write the set under `root`; returns {relative path: group name}."""
+def _write(root: Path, limit: int | None, kinds, make, quality: int) -> dict[str, str]:
+    """Each base photo and its copies of `kinds` (made by `make(img, kind)`) under `root`: {relative path: group}."""
     root.mkdir(parents=True, exist_ok=True)
     truth = {}
     for name, img in base_photos(limit):
-        img.save(root / f"{name}.jpg", quality=92)
+        img.save(root / f"{name}.jpg", quality=quality)
         truth[f"{name}.jpg"] = name
-        for kind in VARIANTS:
-            variant(img, kind).save(root / f"{name}-{kind}.jpg", quality=92)
+        for kind in kinds:
+            make(img, kind).save(root / f"{name}-{kind}.jpg", quality=quality)
             truth[f"{name}-{kind}.jpg"] = name
     return truth
+
+
+def write_set(root: Path, limit: int | None = None) -> dict[str, str]:
+    """Write the set under `root`; returns {relative path: group name}."""
+    return _write(root, limit, VARIANTS, variant, quality=92)
 
 
 # A second, separate set for the thresholds chosen on the one above: copies made in other ways, and a real pair
@@ -86,14 +91,7 @@ def holdout_variant(img: Image.Image, kind: str) -> Image.Image:
 
 def write_holdout_set(root: Path, limit: int | None = None) -> dict[str, str]:
     """The held-out set under `root`; returns {relative path: group name}."""
-    root.mkdir(parents=True, exist_ok=True)
-    truth = {}
-    for name, img in base_photos(limit):
-        img.save(root / f"{name}.jpg", quality=90)
-        truth[f"{name}.jpg"] = name
-        for kind in HOLDOUT_VARIANTS:
-            holdout_variant(img, kind).save(root / f"{name}-{kind}.jpg", quality=90)
-            truth[f"{name}-{kind}.jpg"] = name
+    truth = _write(root, limit, HOLDOUT_VARIANTS, holdout_variant, quality=90)
     try:
         import skimage.data as sk
 

@@ -64,7 +64,8 @@ def test_exact_copies_inside_a_near_group(run_cli, tmp_path):
     assert not any("chelsea-small.jpg" in line and "[exact" in line for line in lines)
 
 
-def test_files_whose_bytes_differ_now_are_not_exact_copies(run_cli, tmp_path):
+def indexed_pair(run_cli, tmp_path) -> tuple[Path, Path]:
+    """(library, index): a.jpg and b.jpg byte-identical, c.jpg another photo, indexed."""
     lib = tmp_path / "lib"
     lib.mkdir()
     for name in ("a.jpg", "b.jpg"):
@@ -72,6 +73,11 @@ def test_files_whose_bytes_differ_now_are_not_exact_copies(run_cli, tmp_path):
     shutil.copy(DATA / "space" / "astronaut.jpg", lib / "c.jpg")
     index = tmp_path / "idx"
     assert run_cli("index", lib, "--index", index)[0] == 0
+    return lib, index
+
+
+def test_files_whose_bytes_differ_now_are_not_exact_copies(run_cli, tmp_path):
+    lib, index = indexed_pair(run_cli, tmp_path)
     assert [g["kind"] for g in duplicates_json(run_cli, index)] == ["exact"]
 
     change_bytes_keeping_size_and_mtime(lib / "b.jpg")  # the index still holds a.jpg's hash for it
@@ -86,13 +92,7 @@ def test_files_whose_bytes_differ_now_are_not_exact_copies(run_cli, tmp_path):
 
 
 def test_exact_pair_stays_exact_while_its_files_are_offline(run_cli, tmp_path):
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    for name in ("a.jpg", "b.jpg"):
-        shutil.copy(DATA / "food" / "coffee.jpg", lib / name)
-    shutil.copy(DATA / "space" / "astronaut.jpg", lib / "c.jpg")
-    index = tmp_path / "idx"
-    assert run_cli("index", lib, "--index", index)[0] == 0
+    lib, index = indexed_pair(run_cli, tmp_path)
     lib.rename(tmp_path / "unplugged")
     assert run_cli("index", lib, "--index", index)[0] == 1  # kept, marked offline
     [group] = duplicates_json(run_cli, index)
