@@ -1,8 +1,10 @@
 """The web app's event functions: each takes what the components hold, calls the Library, and returns what the
-components show. Library errors arrive as typed exceptions and leave as readable messages (`gr.Error`)."""
+components show. Library errors arrive as typed exceptions and leave as readable messages: raised (`gr.Error`) by
+the API endpoints, shown in the tab itself by the tabs' own events (see messages.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from pathlib import Path
@@ -17,13 +19,13 @@ from glimpse.search.duplicates import NEAR_THRESHOLD
 from glimpse.search.engine import hit_for
 
 from . import views
-from .layout import ResultsPanel
+from .layout import SEARCH_PLACEHOLDER, ResultsPanel
 from .library import Library
-from .messages import fail, readable
+from .messages import NO_INDEX, Failure, fail, failure_markdown, in_place, readable
 from .progress import GradioProgress
 from .review_handlers import ReviewHandlers
 from .thumbs import PREVIEW, Thumbnails
-from .upload import check_upload
+from .upload import ACCEPTED, check_upload
 from .views import DuplicateView
 
 if TYPE_CHECKING:
@@ -101,14 +103,14 @@ class Handlers(ReviewHandlers):
     def save_caption_of(self, panel: ResultsPanel):
         """The Save button of `panel`'s detail view: the caption becomes the photo's own, searchable at once."""
 
-        @readable
-        def save(photo_id, caption) -> dict:
+        @in_place("save", lambda _handlers, message: {panel.saved: message})
+        def save(_handlers, photo_id, caption) -> dict:
             if photo_id is None:
                 raise fail("Choose a photo first.")
             record = self.library.edit(photo_id, caption=caption)
             return {panel.caption: record.caption, panel.saved: views.saved_markdown(record)}
 
-        return save
+        return lambda photo_id, caption: save(self, photo_id, caption)  # in_place passes the handlers first
 
     @readable
     def edit_api(
@@ -122,24 +124,30 @@ class Handlers(ReviewHandlers):
             record = self.library.edit(photo_id, caption or None, add_labels or (), remove_labels or ())
         return views.record_api(record)
 
-    def _results(self, hits: list[Hit], status: str, caption=views.tile_caption) -> dict:
-        """A new set of results in the Search tab: gallery, status and photos, with the detail view closed."""
+    def _results(self, hits: list[Hit], status: str, caption=views.tile_caption, query=None) -> dict:
+        """A new set of results in the Search tab: gallery (hidden when empty), status and photos, with the detail
+        view closed; `query`: the search box's update (by default, its usual placeholder back)."""
         panel = self.layout.search.results
-        gallery = gr.update(value=[self.tile(h, caption(h)) for h in hits], selected_index=None)
+        tiles = [self.tile(h, caption(h)) for h in hits]
         return {
-            panel.gallery: gallery,
+            panel.gallery: gr.update(value=tiles, selected_index=None, visible=bool(tiles)),
             self.layout.search.status: status,
             panel.photos: hits,
             panel.detail: gr.update(visible=False),
+            self.layout.search.query: query or gr.update(placeholder=SEARCH_PLACEHOLDER),
         }
 
+    def _failed_search(self, message: str) -> dict:
+        """The Search tab after a search or a Find similar failed: the message, and no stale results."""
+        return self._results([], message)
+
     # -- search -----------------------------------------------------------------------------------------
-    @readable
+    @in_place("search", _failed_search)
     def search_gallery(self, query, k, label, folder, since, until) -> dict:
         try:
             results = self.library.search(query or "", k=int(k), filters=_filters(label, folder, since, until))
-        except IndexNotFound as e:
-            return self._results([], f"### No index yet\n{views.md_escape(e)}")
+        except IndexNotFound:
+            return self._results([], NO_INDEX)
         caption = views.closest_caption if results.no_good_match else views.tile_caption
         return self._results(results.hits, views.search_status(results, len(results.hits)), caption)
 
@@ -161,14 +169,20 @@ class Handlers(ReviewHandlers):
         return [api_result(hit, results.no_good_match) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
-    def _similar(self, hits: list[Hit], of: str) -> dict:
-        """Look-alikes shown like search results, in the Search tab (which opens)."""
+    def _similar(self, hits: list[Hit], of: str, name: str) -> dict:
+        """Look-alikes shown like search results, in the Search tab (which opens), under a heading that says what
+        the gallery holds now ("Photos like coffee.jpg"); the search box is emptied and says so too. `of`: the
+        photo in a sentence (Markdown), `name`: its file name (plain text)."""
+        query = gr.update(value="", placeholder=views.similar_placeholder(name))
         return {
-            **self._results(hits, views.similar_status(of, len(hits))),
+            **self._results(hits, views.similar_status(of, len(hits), name), query=query),
             self.layout.tabs: gr.Tabs(selected="search"),
         }
 
-    @readable
+    def _failed_similar(self, message: str) -> dict:
+        return {**self._failed_search(message), self.layout.tabs: gr.Tabs(selected="search")}
+
+    @in_place("similar", _failed_similar)
     def similar_to_photo(self, photo_id, k) -> dict:
         """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
         if photo_id is None:
@@ -176,16 +190,26 @@ class Handlers(ReviewHandlers):
         photo_id = int(photo_id)
         hits = self.library.similar(photo_id, k=int(k))
         record = self.library.records([photo_id]).get(photo_id)
-        return self._similar(hits, views.photo_title(hit_for(record)) if record else "it")
+        if record is None:
+            return self._similar(hits, "it", "the chosen photo")
+        return self._similar(hits, views.photo_title(hit_for(record)), Path(record.path).name)
 
-    @readable
+    def _failed_upload(self, message: str, photo: bool = True) -> dict:
+        """The Describe tab after its photo could not be described: the message, no caption or labels left from
+        before, and, when the photo itself is refused (`photo`), no photo either (its preview would stay)."""
+        describe = self.layout.describe
+        return {describe.status: message, describe.caption: "", describe.labels: None,
+                **({describe.photo: None} if photo else {})}  # fmt: skip
+
+    @in_place("similar", lambda self, message: {self.layout.describe.status: message})
     def similar_to_upload(self, path, k) -> dict:
         """Search-tab gallery of the indexed photos that look like the photo in the Describe tab."""
         if not path:
             raise fail("Drop or paste a photo first.")
         path = check_upload(path)
         hits = self._like_upload(path, int(k))
-        return self._similar(hits, f"your photo {views.md_code(path.name)}")
+        return {**self._similar(hits, f"your photo {views.md_code(path.name)}", path.name),
+                self.layout.describe.status: ""}  # fmt: skip
 
     def _like_upload(self, path: Path, k: int) -> list[Hit]:
         try:
@@ -212,14 +236,14 @@ class Handlers(ReviewHandlers):
         return [api_result(hit) for hit in hits]
 
     # -- duplicates -------------------------------------------------------------------------------------
-    @readable
+    @in_place("duplicates", lambda _self, message: (message, []))
     def duplicates_view(self, threshold):
         """The Duplicates tab: a status line, and the first groups of copies with their tiles."""
         threshold = float(NEAR_THRESHOLD if threshold is None else threshold)
         try:
             groups = self.library.duplicates(threshold)
-        except IndexNotFound as e:
-            return f"### No index yet\n{views.md_escape(e)}", []
+        except IndexNotFound:
+            return NO_INDEX, []
         shown = groups[:DUPLICATE_GROUPS]
         records = self.library.records([i for g in shown for i in g.ids[:DUPLICATE_TILES]])
         out = []
@@ -248,6 +272,7 @@ class Handlers(ReviewHandlers):
     # -- describe ---------------------------------------------------------------------------------------
     @readable
     def describe(self, path):
+        """The `describe` API: an uploaded photo's caption and labels."""
         if not path:
             return "", None
         path = check_upload(path)
@@ -257,20 +282,53 @@ class Handlers(ReviewHandlers):
             raise fail(f"{path.name} can't be read as a photo: {e}") from e
         return caption, views.label_bars(labels, top=3)
 
+    def describe_view(self, path) -> dict:
+        """The Describe tab's photo changed: its caption and labels, or why not, in place. No photo (cleared, or
+        refused just before) clears them and leaves the status line as it is."""
+        describe = self.layout.describe
+        try:
+            caption, labels = self.describe(path)
+        except Failure as e:
+            refused = isinstance(e.__cause__, UnreadableImage)  # the file, not the app: out of the preview too
+            return self._failed_upload(failure_markdown("describe", e.text), photo=refused)
+        return {describe.caption: caption, describe.labels: labels, **({describe.status: ""} if path else {})}
+
+    def refused_upload(self, refused) -> dict:
+        """Files the browser refused to upload (not image/*), as the page names them (`{"names": [...], "at": ...}`,
+        see app.REFUSED_UPLOADS): said in place, and the photo from before cleared, so that its caption is not
+        taken for theirs."""
+        try:
+            names = [str(n) for n in json.loads(refused)["names"]]
+        except (TypeError, ValueError, KeyError):
+            names = [str(refused or "")]
+        name = names[0].strip() if names else ""  # the Describe tab takes one photo
+        try:
+            check_upload(name or "file")
+        except UnreadableImage as e:
+            message = str(e)
+        else:
+            message = f"{name} is not a photo the browser can upload. Upload one of: {ACCEPTED}."
+        return self._failed_upload(failure_markdown("describe", message))
+
     # -- library ----------------------------------------------------------------------------------------
-    @readable
+    def _failed_browse(self, message: str) -> dict:
+        tab = self.layout.library
+        return {tab.results.gallery: gr.update(value=[], visible=False), tab.info: message, tab.results.photos: [],
+                tab.results.detail: gr.update(visible=False)}  # fmt: skip
+
+    @in_place("browse", _failed_browse)
     def browse(self, number, order, label) -> dict:
         tab = self.layout.library
         try:
             page = self.library.page(number or 1, PER_PAGE, order or "date", label or None)
         except IndexNotFound:
-            hits, info, number = [], "No photos yet: index a folder in the **Index** tab.", 1
+            hits, info, number = [], NO_INDEX, 1
         else:
             hits = [hit_for(r) for r in page.records]
             info, number = views.page_markdown(page.number, page.pages, page.total), page.number
         return {
             tab.results.gallery: gr.update(
-                value=[self.tile(h, views.library_caption(h)) for h in hits], selected_index=None
+                value=[self.tile(h, views.library_caption(h)) for h in hits], selected_index=None, visible=bool(hits)
             ),
             tab.info: info,
             tab.number: number,
@@ -278,7 +336,7 @@ class Handlers(ReviewHandlers):
             tab.results.detail: gr.update(visible=False),
         }
 
-    @readable
+    @in_place("overview", lambda self, message: {self.layout.header: message})
     def overview(self) -> dict:
         """Everything that changes when the index does: counts, label choices, folders, plot, failures; and what
         names the library (the Index tab's text and folder choices), which the page leaves out until a visitor
@@ -323,6 +381,7 @@ class Handlers(ReviewHandlers):
     # -- index ------------------------------------------------------------------------------------------
     @readable
     def index(self, folder, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The `index` API: index a folder; a Markdown summary."""
         if not folder or not str(folder).strip():
             raise fail("Choose or type a folder to index.")
         folder = Path(str(folder).strip()).expanduser()
@@ -331,6 +390,11 @@ class Handlers(ReviewHandlers):
         progress(0, desc="loading models")
         summary = self.library.index(folder, progress=GradioProgress(progress))
         return views.index_summary(summary, folder.resolve())
+
+    @in_place("index", lambda _self, message: message)
+    def index_view(self, folder, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The Index tab's button: the summary, or why the folder could not be indexed, in place."""
+        return self.index(folder, progress)
 
     @readable
     def reembed(self, text_model, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
@@ -341,6 +405,11 @@ class Handlers(ReviewHandlers):
         reporter = GradioProgress(progress, done="embedded again", unit="captions")
         summary = self.library.reembed(str(text_model).strip(), progress=reporter)
         return views.reembed_summary(summary)
+
+    @in_place("reembed", lambda _self, message: message)
+    def reembed_view(self, text_model, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The Index tab's Re-embed button: the summary, or why the model could not be switched, in place."""
+        return self.reembed(text_model, progress)
 
 
 def api_result(hit: Hit, no_good_match: bool = False) -> dict:

@@ -12,7 +12,7 @@ from glimpse.search import Hit
 from glimpse.search.engine import hit_for
 
 from . import views
-from .messages import fail, readable
+from .messages import NO_INDEX, fail, in_place
 from .thumbs import PREVIEW
 
 REVIEW_PER_PAGE = 12
@@ -20,14 +20,14 @@ REVIEW_PER_PAGE = 12
 
 class ReviewHandlers:
     # -- review -----------------------------------------------------------------------------------------
-    @readable
+    @in_place("review", lambda self, message: {self.layout.review.status: message})
     def review_page(self, number, show) -> dict:
         """A page of photos to review (`show`: unreviewed, approved, edited, skipped), the first one in focus."""
         tab = self.layout.review
         try:
             page = self.library.page(number or 1, REVIEW_PER_PAGE, "path", review=show or "unreviewed")
         except IndexNotFound:
-            hits, info, number = [], "No photos yet: index a folder in the **Index** tab.", 1
+            hits, info, number = [], NO_INDEX, 1
         else:
             hits = [hit_for(r) for r in page.records]
             info, number = views.review_page_markdown(page.number, page.pages, page.total, show), page.number
@@ -55,7 +55,7 @@ class ReviewHandlers:
     def review_select(self, hits: list[Hit], evt: gr.SelectData) -> dict:
         return self._focus(hits, evt.index if isinstance(evt.index, int) else None)
 
-    @readable
+    @in_place("review", lambda self, message: {self.layout.review.status: message})
     def review_action(self, action: str, hits: list[Hit], at, alt) -> dict:
         """Approve (saving the text first when it was changed), save an edit, or skip the photo in focus; then
         on to the next one of the page."""
@@ -79,7 +79,7 @@ class ReviewHandlers:
     def alt_count(self, text) -> str:
         return views.alt_count(text)
 
-    @readable
+    @in_place("export", lambda _self, message: message)
     def review_export(self) -> str:
         """XMP sidecars for the photos a person approved or edited."""
         approved = self.library.export_sidecars(only="approved")
@@ -88,7 +88,7 @@ class ReviewHandlers:
             getattr(approved, field).extend(x for x in getattr(edited, field) if x not in getattr(approved, field))
         return views.export_markdown(approved)
 
-    @readable
+    @in_place("rename", lambda self, message: {self.layout.review.rename_status: message})
     def rename_preview(self) -> dict:
         tab = self.layout.review
         renames, problems = self.library.rename_plan()
@@ -96,7 +96,7 @@ class ReviewHandlers:
         return {tab.renames: gr.update(value=rows, visible=bool(rows)),
                 tab.rename_status: views.rename_markdown(len(rows), problems, applied=False)}  # fmt: skip
 
-    @readable
+    @in_place("rename", lambda self, message: {self.layout.review.rename_status: message})
     def rename_apply(self, confirmed) -> dict:
         tab = self.layout.review
         if not confirmed:

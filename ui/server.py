@@ -24,7 +24,7 @@ from glimpse.indexer.errors import PortInUse
 from starlette.middleware import Middleware
 
 from . import tempdir
-from .app import CSS, SHORTCUTS, theme
+from .app import CSS, SCRIPTS, theme
 from .gate import LoginPage, LoginThrottle
 from .guard import LibraryFileGuard
 from .library import Library
@@ -137,5 +137,5 @@ def launch(
         enable_monitoring=False,
         theme=theme(),
         css=CSS,
-        js=SHORTCUTS,
+        js=SCRIPTS,
     )

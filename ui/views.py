@@ -156,12 +156,19 @@ def search_status(results: SearchResults, shown: int) -> str:
     return f"**{shown}** {'photo' if shown == 1 else 'photos'} for “{query}”{scope}, best first."
 
 
-def similar_status(of: str, shown: int) -> str:
-    """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title)."""
+def similar_status(of: str, shown: int, name: str = "") -> str:
+    """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title),
+    headed by what the gallery holds now: "Photos like `name`" (its file name, plain text)."""
     if not shown:
         return f"### Nothing to compare with\nNo other photo in the index has image features to compare with {of}."
     photos = "photo looks" if shown == 1 else "photos look"
-    return f"**{shown}** {photos} like {of}, most alike first (score: image similarity, 1 = the same picture)."
+    heading = f"### Photos like {md_escape(name)}\n" if name else ""
+    return f"{heading}**{shown}** {photos} like {of}, most alike first (score: image similarity, 1 = the same picture)."
+
+
+def similar_placeholder(name: str) -> str:
+    """The emptied search box's hint while the gallery shows look-alikes (plain text: a placeholder)."""
+    return f"Showing photos like {readable(name)}. Type words to search again."
 
 
 def detail_markdown(photo: Hit) -> str:
