@@ -58,10 +58,15 @@ def memory() -> dict[str, float]:
 
 
 def data_file(size: int, centers: np.ndarray) -> Path:
-    """`size` float16 vectors (row = id) clustered around `centers`, generated once into the benchmark cache."""
+    """A file of at least `size` float16 vectors (row = id) clustered around `centers`, generated once into the
+    benchmark cache (rows are drawn independently, so the first `size` rows of a larger file serve as well)."""
     from benchmarks.search import NOISE
 
     path = cache_dir() / f"search-large-v{DATA_VERSION}-{len(centers)}-{size}.npy"
+    for other in sorted(cache_dir().glob(f"search-large-v{DATA_VERSION}-{len(centers)}-*.ok")):
+        larger = other.with_suffix(".npy")
+        if larger.is_file() and int(larger.stem.rsplit("-", 1)[1]) >= size:
+            return larger
     if path.is_file() and path.with_suffix(".ok").is_file():
         return path
     log(f"generating {size:,} vectors into {path} (once)")
@@ -94,10 +99,10 @@ def exact_top(data: np.ndarray, queries: np.ndarray, k: int = 10) -> np.ndarray:
     return best_i
 
 
-def build(folder: Path, data_path: Path) -> dict:
+def build(folder: Path, data_path: Path, size: int) -> dict:
     from glimpse.indexer.vectors import VectorIndex, vector_files
 
-    data = np.load(data_path, mmap_mode="r")
+    data = np.load(data_path, mmap_mode="r")[:size]
     folder.mkdir(parents=True, exist_ok=True)
     for path, _ in vector_files(folder):
         path.unlink()
@@ -211,7 +216,7 @@ def run(size: int, n_queries: int, n_captions: int, rebuild: bool) -> dict:
     folder = cache_dir() / f"search-large-v{DATA_VERSION}-{n_captions}-{size}-index"
     if rebuild or not (folder / "build.json").is_file():
         log(f"building the compressed index of {size:,} vectors in {folder}")
-        result = build(folder, data_path)
+        result = build(folder, data_path, size)
     else:
         result = json.loads((folder / "build.json").read_text())
     query_texts = queries(n_queries)
@@ -220,7 +225,7 @@ def run(size: int, n_queries: int, n_captions: int, rebuild: bool) -> dict:
         log(f"exact top-10 of {TRUTH_QUERIES} queries by brute force over {size:,} vectors")
         started = time.perf_counter()
         qv = embedder.embed_queries(query_texts[:TRUTH_QUERIES])
-        np.save(truth_path, exact_top(np.load(data_path, mmap_mode="r"), qv))
+        np.save(truth_path, exact_top(np.load(data_path, mmap_mode="r")[:size], qv))
         log(f"  took {time.perf_counter() - started:.0f} s")
     log("measuring in a fresh search process")
     out = subprocess.run(
@@ -228,7 +233,7 @@ def run(size: int, n_queries: int, n_captions: int, rebuild: bool) -> dict:
         check=True, capture_output=True, text=True, env={**os.environ},
     )  # fmt: skip
     result.update(json.loads(out.stdout))
-    result["data_mb"] = data_path.stat().st_size / 1e6
+    result["data_file"] = str(data_path)
     return result
 
 

@@ -2,7 +2,7 @@
 
 Past a few million vectors an uncompressed index no longer fits memory comfortably (10M x 384 float32 = 15 GB).
 Here FAISS holds only `m` bytes of product-quantization code per vector (plus its 8-byte id) in inverted lists
-under an HNSW coarse quantizer; a query scans `nprobe` lists for the best `rerank` candidates by approximate
+under an exact coarse quantizer; a query scans `nprobe` lists for the best `rerank` candidates by approximate
 score, and re-ranks them with their exact vectors, so the scores returned are exact cosines.
 
 The exact vectors live beside the FAISS file in `vectors.<generation>.exact.npy`: float16 (a cosine error
@@ -46,7 +46,7 @@ def _faiss():
 class PQParams:
     """What a compressed index is made of (recorded in the manifest)."""
 
-    nlist: int  # inverted lists (coarse k-means centroids, searched through HNSW)
+    nlist: int  # inverted lists (coarse k-means centroids)
     m: int  # PQ sub-quantizers = code bytes per vector
     nbits: int  # bits per sub-quantizer code
     nprobe: int  # lists scanned per query
@@ -59,24 +59,28 @@ class PQParams:
 
 
 def pq_params(n: int, dim: int) -> PQParams:
-    """Parameters for `n` vectors: about sqrt(n) lists (a power of two, 256..65536), `dim / 4` code bytes."""
-    nlist = 2 ** round(math.log2(max(math.sqrt(max(n, 1)), 1)))
+    """Parameters for `n` vectors: sqrt(n) lists at most (a power of two, 256..65536), `dim / 4` code bytes. Fewer
+    lists than IVF-Flat's: assigning every vector to its list costs n x nlist products, the build's biggest part."""
+    nlist = 2 ** int(math.log2(max(math.sqrt(max(n, 1)), 1)))
     nlist = min(65_536, max(256, nlist))
     while nlist > 16 and nlist * TRAIN_PER_LIST > n:
         nlist //= 2
     m = next(m for m in (dim // 4, dim // 8, dim // 2, dim) if m and dim % m == 0)
-    nprobe = min(nlist, max(16, nlist // 64))
+    nprobe = min(nlist, max(16, nlist // 64))  # 2048 lists at 10M: 32 scanned, about 160k codes
     return PQParams(nlist, m, 8, nprobe, RERANK, False, min(n, max(nlist * TRAIN_PER_LIST, PQ_TRAIN)))
 
 
 def build_ivfpq(dim: int, params: PQParams, sample: np.ndarray):
-    """An empty, trained `IndexIVFPQ` (inner product, HNSW coarse quantizer, hash-table direct map for removes)."""
+    """An empty, trained `IndexIVFPQ` (inner product, exact coarse quantizer, hash-table direct map for removes).
+
+    The coarse quantizer is exact (`IndexFlatIP`): a query compares itself with a few thousand centroids in well
+    under a millisecond, and adding vectors in chunks assigns them through BLAS, which an HNSW quantizer over so
+    few centroids would not make cheaper."""
     faiss = _faiss()
     sample = np.ascontiguousarray(sample, dtype=np.float32)
     kmeans = faiss.Kmeans(dim, params.nlist, niter=12, spherical=True, seed=1, max_points_per_centroid=10_000)
     kmeans.train(sample)
-    quantizer = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-    quantizer.hnsw.efSearch = max(64, 2 * params.nprobe)
+    quantizer = faiss.IndexFlatIP(dim)
     quantizer.add(kmeans.centroids)
     ivf = faiss.IndexIVFPQ(quantizer, dim, params.nlist, params.m, params.nbits, faiss.METRIC_INNER_PRODUCT)
     ivf.own_fields = True

@@ -16,7 +16,7 @@ Performance section and `benchmarks/search.py`):
   `reconstruct` by id work.
 
 - from `COMPRESSED_LIMIT` on: the compressed index (compressed.py), `IndexIVFPQ` codes of `dim / 4` bytes in
-  about `sqrt(n)` lists under an HNSW coarse quantizer, the best `RERANK` candidates re-ranked with exact
+  at most `sqrt(n)` lists, the best `RERANK` candidates re-ranked with exact
   float16 vectors memory-mapped from `vectors.<generation>.exact.npy`. IVF-Flat holds 1.5 KB per 384-d vector
   in RAM (3 GB at 2M, 15 GB at 10M); this holds about 0.15 KB (1.5 GB at 10M), and the exact vectors are read
   from disk only for the candidates (about 50 ms a query with the query embedding at 10M, recall@10 0.9x:
