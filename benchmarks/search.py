@@ -3,6 +3,8 @@
     python benchmarks/search.py                  # 10k, 100k and 1M photos, 1000 queries each
     python benchmarks/search.py --quick          # 10k and 100k, 1000 queries
     python benchmarks/search.py --sizes 50000 --queries 2000
+    python benchmarks/search.py --sizes 100000 --index-kind ivfpq   # the compressed index at 100k
+    python benchmarks/search.py --sizes 10000000 # from 2M on: the compressed index alone (search_large.py)
 
 Each size gets a real index folder (SQLite catalog with captions, labels, FTS5 and embeddings; cached under
 the benchmark cache, rebuilt with `--rebuild`), whose vectors are clustered like a photo library's: captions
@@ -13,14 +15,23 @@ caption), so photos form tight, uneven clusters in a low-dimensional part of the
 Per size it reports:
 - build: the FAISS index built from the catalog's embeddings by the store's own repair path (index type
   chosen by size), and its memory (file size) and the process's RSS;
-- latency p50/p99 over `--queries` text queries with `Searcher.search(query, k=10)`: query embedding (MiniLM),
-  FAISS (200 dense candidates), FTS5/BM25 candidates and the catalog join, all included;
-- recall@10 of the index against exact search on the same query embeddings (1.0 when the index is exact).
+- latency p50/p99 over `--queries` text queries with `Searcher.search(query, k=10)`: query embedding (MiniLM,
+  uncached: the embedder's cache of recent queries is off), FAISS (200 dense candidates), FTS5/BM25 candidates
+  and the catalog join, all included;
+- recall@10 of the index against exact search on the same query embeddings (1.0 when the index is exact);
+- per-stage medians over 200 queries, each stage timed on its own: the query embedding (and the
+  sentence-transformers reference side by side), FAISS, FTS5/BM25, the embeddings of lexical-only candidates,
+  the join of the 10 shown rows, the explanations (one pass, and the two passes used before, side by side), and
+  the query embedding answered from the cache of recent queries;
+- the machine's load average, and the share of CPU other processes took while measuring.
+
+Sizes from 2M on (the compressed index's range) are measured by `search_large.py`, without the catalog.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import time
@@ -129,7 +140,7 @@ def index_folder_for(size: int, texts, centers, text_model: str, rebuild: bool) 
     return folder
 
 
-def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
+def measure(size: int, folder: Path, embedder, query_texts: list[str], index_kind: str = "auto") -> dict:
     import faiss
     from glimpse.indexer.store import IndexStore
     from glimpse.indexer.vectors import VectorIndex, vector_files
@@ -139,6 +150,7 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
         path.unlink()
     rss_before = rss_mb()
     with IndexStore.open(folder, readonly=False) as store:
+        store.set_index_kind(index_kind)
         started = time.perf_counter()
         vectors = store.vectors()
         build_s = time.perf_counter() - started
@@ -190,38 +202,56 @@ def measure(size: int, folder: Path, embedder, query_texts: list[str]) -> dict:
         "recall": recall,
         "queries": len(latencies),
         "others": load.others,
+        "load_average": os.getloadavg(),
         "stages": stages,
     }
 
 
 def profile(store, embedder, query_texts: list[str]) -> dict[str, float]:
-    """Median ms per stage of a query, each timed on its own over the same queries: the query embedding (the
-    engine search uses, and the sentence-transformers reference side by side), FAISS, FTS5/BM25, the catalog join."""
+    """Median ms per stage of a query, each timed on its own over the same queries (see the module doc)."""
     from glimpse.indexer.models import TextEmbedder
-    from glimpse.search.engine import CANDIDATES, fts_expression, query_terms
+    from glimpse.search.engine import CANDIDATES, fts_expression, hit_for, query_terms
+    from glimpse.search.explain import kinds_matched, matched_words
 
-    reference = TextEmbedder(embedder.name, engine="torch")
+    reference = TextEmbedder(embedder.name, engine="torch", query_cache=0)
     reference.embed_queries(query_texts[:2])
-    times: dict[str, list[float]] = {"embed": [], "embed (reference)": [], "faiss": [], "fts5": [], "join": []}
-    vectors, catalog = store.vectors(), store.catalog
+    cached = TextEmbedder(embedder.name, query_cache=len(query_texts))
     for q in query_texts:
+        cached.embed_queries([q])
+    names = ["embed", "embed (reference)", "embed (cached)", "faiss", "fts5", "lexical vectors", "join", "explain",
+             "explain (two passes, before)"]  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in names}
+    vectors, catalog = store.vectors(), store.catalog
+
+    def timed(name, f, *args):
         t = time.perf_counter()
-        qv = embedder.embed_queries([q])
-        times["embed"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        reference.embed_queries([q])
-        times["embed (reference)"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        _, ids = vectors.search(qv, CANDIDATES)
-        times["faiss"].append(time.perf_counter() - t)
+        out = f(*args)
+        times[name].append(time.perf_counter() - t)
+        return out
+
+    def explain_now(records, terms):
+        return [hit_for(r, 1.0, 1.0, terms) for r in records]
+
+    def explain_before(records, terms):  # what hit_for did until now: fields looked up twice, the path thrice
+        return [
+            (str(r.full_path) if r.full_path else r.path, matched_words(r, terms),
+             list(dict.fromkeys(kinds_matched(r, terms).values())), r.full_path)
+            for r in records
+        ]  # fmt: skip
+
+    for q in query_texts:
+        qv = timed("embed", embedder.embed_queries, [q])
+        timed("embed (reference)", reference.embed_queries, [q])
+        timed("embed (cached)", cached.embed_queries, [q])
+        _, ids = timed("faiss", vectors.search, qv, CANDIDATES)
         expr = fts_expression(query_terms(q))
-        t = time.perf_counter()
-        if expr:
-            catalog.fts(expr, CANDIDATES, None)
-        times["fts5"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        catalog.get(int(i) for i in ids[0][:10] if i >= 0)
-        times["join"].append(time.perf_counter() - t)
+        lexical = timed("fts5", catalog.fts, expr, CANDIDATES, None) if expr else []
+        dense = set(ids[0].tolist())
+        timed("lexical vectors", catalog.embeddings, [i for i, _ in lexical if i not in dense])
+        records = list(timed("join", catalog.get, [int(i) for i in ids[0][:10] if i >= 0]).values())
+        terms = query_terms(q)
+        timed("explain", explain_now, records, terms)
+        timed("explain (two passes, before)", explain_before, records, terms)
     return {name: median(values) * 1000 for name, values in times.items()}
 
 
@@ -231,26 +261,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1000, help="text queries per size (default 1000)")
     parser.add_argument("--quick", action="store_true", help="10k and 100k only")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached catalogs")
+    parser.add_argument(
+        "--index-kind", choices=["auto", "flat", "ivf", "ivfpq"], default="auto", help="vector index (auto: by size)"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
 
     from glimpse.indexer.models import TextEmbedder
+    from glimpse.indexer.vectors import COMPRESSED_LIMIT
 
-    embedder = TextEmbedder(str(minilm())).load()
+    embedder = TextEmbedder(str(minilm()), query_cache=0).load()  # every query's embedding is timed
     texts = captions(4000)
     centers = caption_vectors(embedder, texts)
     query_texts = queries(args.queries)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
     print(f"queries: {len(query_texts)} text queries per size, k=10, latency = Searcher.search end to end")
     for size in sizes:
+        if size >= COMPRESSED_LIMIT and args.index_kind in ("auto", "ivfpq"):
+            import search_large
+
+            search_large.report(search_large.run(size, args.queries, search_large.CAPTIONS, args.rebuild))
+            continue
         folder = index_folder_for(size, texts, centers, embedder.name, args.rebuild)
         log(f"measuring {size} ...")
-        r = measure(size, folder, embedder, query_texts)
+        r = measure(size, folder, embedder, query_texts, args.index_kind)
         print(
             f"{r['size']:>9,} photos: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
             f"recall@10 {r['recall']:.3f} | "
             f"{r['index']}, built in {r['build_s']:.1f} s (loaded in {r['load_s']:.2f} s), "
-            f"{r['file_mb']:.0f} MB on disk, RSS {r['rss_mb'] / 1024:.2f} GB | other load {r['others']:.0%}"
+            f"{r['file_mb']:.0f} MB on disk, RSS {r['rss_mb'] / 1024:.2f} GB | other load {r['others']:.0%}, "
+            f"load average {r['load_average'][0]:.2f}"
         )
         print("    stages, median ms: " + ", ".join(f"{name} {ms:.1f}" for name, ms in r["stages"].items()))
     return 0

@@ -1,9 +1,10 @@
 """The index folder: a JSON manifest, the SQLite catalog and the FAISS vectors, plus the indexer's lock.
 
 INDEX/
-  manifest.json          schema version, model ids, embedding dimension
+  manifest.json          schema version, model ids, embedding dimension, the vector index's kind and parameters
   catalog.db             SQLite (WAL): images, FTS5, metadata; holds every embedding too
-  vectors.<gen>.faiss    FAISS (exact below 50k vectors, IVF above), ids = catalog row ids
+  vectors.<gen>.faiss    FAISS (exact below 50k vectors, IVF above, compressed from 2M), ids = catalog row ids
+  vectors.<gen>.exact.npy  the compressed index's exact vectors (float16, row = id) for re-ranking
   text-vectors-<epoch>/  the same after `glimpse reembed` switched the text model (epoch 1, 2, ...)
   indexer.lock           held by the one indexer allowed at a time
 """
@@ -23,7 +24,7 @@ from .atomic import replacing
 from .catalog import SCHEMA_VERSION, Catalog
 from .errors import IndexCorrupt, IndexLocked, IndexNotFound, ModelMismatch, SchemaTooNew, StorageError
 from .names import readable
-from .vectors import VectorIndex, remove_leftovers, vector_files
+from .vectors import KINDS, VectorIndex, remove_leftovers, vector_files
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ LOCK = "indexer.lock"
 TEXT_VECTORS = "text-vectors"  # + "-<epoch>": the text FAISS files after a reembed
 IMAGE_VECTORS = "image-vectors"  # a folder like the index's own, with the image-embedding FAISS files
 IMAGE_DIM = 512  # ResNet-18 penultimate features
+INDEX_KINDS = ("auto", *KINDS)  # the vector index type: by size (auto), or chosen (`glimpse index --index-kind`)
 
 
 class IndexStore:
@@ -41,6 +43,7 @@ class IndexStore:
         self.manifest = manifest
         self.catalog = catalog
         self._vectors: dict[str, tuple[VectorIndex, int | None]] = {}  # kind -> (index, catalog generation)
+        self._rebuilt: set[str] = set()  # vector kinds rebuilt (another index type) since their file was written
         self._text_epoch = self._follow_reembed()
 
     def _follow_reembed(self) -> str | None:
@@ -114,6 +117,20 @@ class IndexStore:
         return int(self.manifest["embedding_dim"])
 
     @property
+    def index_kind(self) -> str:
+        """The vector index type asked for: "auto" (by size, see vectors.kind_for), "flat", "ivf" or "ivfpq"."""
+        return self.manifest.get("index_kind", "auto")
+
+    def set_index_kind(self, kind: str) -> None:
+        """Choose the vector index type (writers only); the vectors are rebuilt as that type when next used and
+        saved with the next `save_vectors`."""
+        if kind not in INDEX_KINDS:
+            raise ValueError(f"unknown vector index kind {kind!r}: one of {', '.join(INDEX_KINDS)}")
+        if kind != self.index_kind:
+            self.manifest["index_kind"] = kind
+            _write_json_atomic(self.folder / MANIFEST, self.manifest)
+
+    @property
     def text_model(self) -> str:
         """The text model the index was built with: queries must be embedded with it."""
         return self.manifest["models"]["text"]
@@ -177,23 +194,33 @@ class IndexStore:
             dim = self.dim if kind == "text" else IMAGE_DIM
             self._vectors[kind] = VectorIndex.load(self._vector_folder(kind), dim)
         index, loaded_gen = self._vectors[kind]
+        if loaded_gen == generation and not index.suits(len(index), self.index_kind):
+            loaded_gen = -1  # the chosen type changed: rebuilt from the catalog below
+            self._rebuilt.add(kind)
         if loaded_gen != generation:
-            if loaded_gen is not None and loaded_gen < generation:  # vectors changed in place (edits): re-read them
+            if loaded_gen is not None and 0 <= loaded_gen < generation:  # vectors changed in place (edits): re-read
                 index.remove(self.catalog.reembedded_since(loaded_gen, kind))
             fetch = functools.partial(self.catalog.embeddings, kind=kind)
-            added, removed = index.sync(self.catalog.embedded_ids(kind), fetch)
+            added, removed = index.sync(self.catalog.embedded_ids(kind), fetch, self.index_kind)
             if added or removed:
                 log.info("%s vectors brought up to date with the catalog: +%d -%d", kind, added, removed)
             self._vectors[kind] = (index, generation)
         return index
 
     def save_vectors(self) -> None:
-        """Write the FAISS files for the catalog's current generations (writers only)."""
+        """Write the FAISS files for the catalog's current generations (writers only), and record what each index
+        is made of in the manifest (`vector_index`)."""
+        recorded = self.manifest.setdefault("vector_index", {})
+        before = json.dumps(recorded, sort_keys=True)
         for kind in ("text", "image"):
             index = self.vectors(kind)
             generation = self._vectors[kind][1]
             folder = self._vector_folder(kind)
-            if any(gen == generation for _, gen in vector_files(folder)):
+            params = index.params()
+            if params.get("train_size") == 0 and recorded.get(kind, {}).get("kind") == params["kind"]:
+                params["train_size"] = recorded[kind].get("train_size", 0)  # built by an earlier run
+            recorded[kind] = params
+            if kind not in self._rebuilt and any(gen == generation for _, gen in vector_files(folder)):
                 continue
             try:
                 folder.mkdir(exist_ok=True)
@@ -204,6 +231,9 @@ class IndexStore:
                     f"cannot write the {kind} vector index in {folder}: {e}. The previous vector file is intact "
                     f"and the catalog has every embedding; free some space and run again."
                 ) from e
+            self._rebuilt.discard(kind)
+        if json.dumps(recorded, sort_keys=True) != before:
+            _write_json_atomic(self.folder / MANIFEST, self.manifest)
 
     def finish_reembed(self, model: str, dim: int) -> None:
         """Swap a finished reembed in (writers only): the catalog's one transaction, then the manifest and a new

@@ -15,9 +15,17 @@ Performance section and `benchmarks/search.py`):
   scores for whatever is found); ids live in the lists, and a hash-table direct map makes `remove` and
   `reconstruct` by id work.
 
-`sync` rebuilds from the catalog's embeddings when the size calls for another type or another list count
-(with slack both ways, so a collection hovering at a limit doesn't flip-flop); otherwise it adds and removes
-incrementally, which both types support.
+- from `COMPRESSED_LIMIT` on: the compressed index (compressed.py), `IndexIVFPQ` codes of `dim / 4` bytes in
+  at most `sqrt(n)` lists, the best `RERANK` candidates re-ranked with exact
+  float16 vectors memory-mapped from `vectors.<generation>.exact.npy`. IVF-Flat holds 1.5 KB per 384-d vector
+  in RAM (3 GB at 2M, 15 GB at 10M); this holds about 0.15 KB (1.5 GB at 10M), and the exact vectors are read
+  from disk only for the candidates (recall@10 0.96-0.99 at 300k depending on nprobe; docs/scaling.md,
+  `benchmarks/search.py --sizes 5000000`).
+
+The type can also be chosen (`kind`: flat, ivf or ivfpq; `glimpse index --index-kind`). `sync` rebuilds from the
+catalog's embeddings when the size (or the chosen type) calls for another type or another list count (with
+slack both ways, so a collection hovering at a limit doesn't flip-flop); otherwise it adds and removes
+incrementally, which every type supports.
 """
 
 from __future__ import annotations
@@ -31,16 +39,22 @@ from pathlib import Path
 
 import numpy as np
 
+from . import compressed
 from .atomic import fsync
+from .compressed import ExactVectors
 
 log = logging.getLogger(__name__)
 
 _FILE = re.compile(r"^vectors\.(\d+)\.faiss$")
 
 EXACT_LIMIT = 50_000  # vectors: exact search below, an inverted file from here on
+COMPRESSED_LIMIT = 2_000_000  # vectors: the compressed index from here on (IVF-Flat would hold 3 GB of RAM)
+KINDS = ("flat", "ivf", "ivfpq")
+CHOSEN_FROM = {"flat": 0, "ivf": 1_000, "ivfpq": 10_000}  # a chosen type applies from this many vectors (training)
 MIN_LISTS, MAX_LISTS = 256, 65_536
 TRAIN_PER_LIST = 40  # k-means training sample: this many vectors per list (FAISS asks for at least 39)
 FEW_QUERIES = 20  # batches smaller than this are searched on one thread (see `_one_thread`)
+WITHIN_EXACT = 100_000  # a compressed index scores a filter's ids from the exact vectors up to this many
 
 
 def _faiss():
@@ -74,25 +88,43 @@ def nprobe_for(nlist: int) -> int:
     return min(nlist, max(32, nlist // 32))
 
 
-def kind_for(n: int) -> str:
-    return "flat" if n < EXACT_LIMIT else "ivf"
+def kind_for(n: int, chosen: str | None = "auto") -> str:
+    """The index type for `n` vectors: `chosen` unless it is "auto" (or None), else by size. A chosen inverted file
+    needs vectors to train on: below CHOSEN_FROM of them the index is exact."""
+    if chosen and chosen != "auto":
+        if chosen not in KINDS:
+            raise ValueError(f"unknown vector index kind {chosen!r}: one of auto, {', '.join(KINDS)}")
+        return chosen if n >= CHOSEN_FROM[chosen] else "flat"
+    return "flat" if n < EXACT_LIMIT else "ivf" if n < COMPRESSED_LIMIT else "ivfpq"
 
 
 class VectorIndex:
-    """Inner-product search over normalized vectors with explicit int64 ids: exact or IVF (see module doc)."""
+    """Inner-product search over normalized vectors with explicit int64 ids: exact, IVF or compressed (see module
+    doc). A compressed index carries its exact vectors (`exact`) for re-ranking."""
 
-    def __init__(self, dim: int, index=None):
+    def __init__(self, dim: int, index=None, exact: ExactVectors | None = None):
         faiss = _faiss()
         self.dim = dim
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.exact = exact
+        self.train_size = 0  # the compressed index's coarse training sample, when this process built it
+        self.rerank = compressed.RERANK  # the compressed index's candidates re-ranked with exact vectors
         if self.kind == "ivf":
             self.index.nprobe = nprobe_for(self.index.nlist)
+        if self.kind == "ivfpq" and exact is None:
+            raise ValueError("a compressed vector index needs its exact vectors")
 
     @classmethod
     def build(cls, dim: int, ids: np.ndarray, vectors: np.ndarray, kind: str | None = None) -> VectorIndex:
         """A new index of the type suited to len(ids) (or `kind`), holding `vectors` under `ids`."""
         faiss = _faiss()
-        kind = kind or kind_for(len(ids))
+        kind = kind_for(len(ids), kind)
+        if kind == "ivfpq":
+            ids = np.asarray(ids, dtype=np.int64)
+            order = np.argsort(ids)
+            return cls.build_compressed(
+                dim, ids[order], lambda got: (got, vectors[order[np.searchsorted(ids[order], got)]])
+            )
         if kind == "flat":
             index = cls(dim)
         else:
@@ -108,9 +140,38 @@ class VectorIndex:
         index.add(ids, vectors)
         return index
 
+    @classmethod
+    def build_compressed(cls, dim: int, ids: np.ndarray, fetch) -> VectorIndex:
+        """A compressed index of `ids` (sorted int64), their vectors read in chunks with `fetch(chunk_ids) -> (ids,
+        vectors)`, so memory stays bounded: the codes and the exact vectors' scratch file grow chunk by chunk."""
+        ids = np.asarray(ids, dtype=np.int64)
+        params = compressed.pq_params(len(ids), dim)
+        rng = np.random.default_rng(0)
+        sample_ids = np.sort(rng.choice(ids, min(len(ids), params.train_size), replace=False))
+        _, sample = fetch(sample_ids)
+        ivf = compressed.build_ivfpq(dim, params, normalize(sample))
+        del sample
+        exact = ExactVectors.scratch(dim, int(ids.max()) + 1 if len(ids) else 1)
+        index = cls(dim, ivf, exact)
+        index.train_size = len(sample_ids)
+        for start in range(0, len(ids), compressed.CHUNK):
+            got_ids, vectors = fetch(ids[start : start + compressed.CHUNK])
+            vectors = normalize(vectors)
+            exact.fill(got_ids, vectors)
+            ivf.add_with_ids(vectors, np.asarray(got_ids, dtype=np.int64))
+        return index
+
     @property
     def kind(self) -> str:
-        return "ivf" if hasattr(self.index, "nlist") else "flat"
+        return "ivfpq" if hasattr(self.index, "pq") else "ivf" if hasattr(self.index, "nlist") else "flat"
+
+    def params(self) -> dict:
+        """What this index is made of, for the manifest."""
+        if self.kind == "flat":
+            return {"kind": "flat"}
+        if self.kind == "ivf":
+            return {"kind": "ivf", "nlist": self.index.nlist, "nprobe": self.index.nprobe}
+        return compressed.params_of(self.index, self.rerank, self.train_size).as_dict()
 
     def __len__(self) -> int:
         return self.index.ntotal
@@ -129,16 +190,20 @@ class VectorIndex:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
-            self.index.add_with_ids(normalize(vectors), np.asarray(ids, dtype=np.int64))
+            vectors = normalize(vectors)
+            self.index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            if self.exact is not None:
+                self.exact.put(ids, vectors)
 
     def remove(self, ids: np.ndarray) -> None:
-        if len(ids):
+        if len(ids):  # a compressed index's exact rows stay: no code points at them any more
             self.index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
 
     def search(self, queries: np.ndarray, k: int, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(scores, ids) of shape (n_queries, k); missing slots have id -1.
 
-        With `within` (ids), only those vectors are candidates, and the search is exact for either type.
+        With `within` (ids), only those vectors are candidates, and the search is exact for every type (the
+        compressed one scores a small `within` from its exact vectors, a large one by codes then re-ranking).
         """
         queries = normalize(queries)
         limit = len(self) if within is None else len(within)
@@ -149,34 +214,47 @@ class VectorIndex:
         params = None
         if within is not None:
             faiss = _faiss()
+            if self.kind == "ivfpq" and len(within) <= WITHIN_EXACT:
+                return compressed.rerank(
+                    self.exact, queries, np.tile(np.asarray(within, np.int64), (len(queries), 1)), k
+                )
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(within, dtype=np.int64))
-            if self.kind == "ivf":  # every list, but distances only for the selected ids: exact
+            if self.kind != "flat":  # every list, but distances only for the selected ids: exact (or re-ranked)
                 params = faiss.SearchParametersIVF(sel=selector, nprobe=self.index.nlist)
             else:
                 params = faiss.SearchParameters(sel=selector)
         with _one_thread(len(queries) < FEW_QUERIES):
-            return self.index.search(queries, k, params=params)
+            if self.kind != "ivfpq":
+                return self.index.search(queries, k, params=params)
+            _, candidates = self.index.search(queries, max(k, self.rerank), params=params)
+        return compressed.rerank(self.exact, queries, candidates, k)
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        if self.exact is not None:
+            return self.exact.get(ids)
         return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else np.zeros((0, self.dim))
 
-    def sync(self, wanted_ids: np.ndarray, fetch) -> tuple[int, int]:
+    def sync(self, wanted_ids: np.ndarray, fetch, kind: str | None = "auto") -> tuple[int, int]:
         """Make this index hold exactly `wanted_ids`: add missing ones (vectors from `fetch(ids)`), drop extras.
 
-        When the new size calls for another index type or list count, the index is rebuilt from
-        `fetch(None)` (every stored vector). Returns (added, removed). Ids are immutable per vector, so the id
-        sets are all that must agree.
+        When the new size (or the chosen `kind`) calls for another index type or list count, the index is rebuilt
+        from the stored vectors: `fetch(None)` (all of them), or chunk by chunk for the compressed type. Returns
+        (added, removed). Ids are immutable per vector, so the id sets are all that must agree.
         """
         wanted_ids = np.asarray(wanted_ids, dtype=np.int64)
         have = self.ids()
         missing = np.setdiff1d(wanted_ids, have, assume_unique=True)
         extra = np.setdiff1d(have, wanted_ids, assume_unique=True)
-        if not self._suits(len(wanted_ids)):
-            ids, vectors = fetch(None)
-            keep = np.isin(ids, wanted_ids)
-            rebuilt = VectorIndex.build(self.dim, ids[keep], vectors[keep] if len(ids) else vectors)
+        if not self.suits(len(wanted_ids), kind):
+            target = kind_for(len(wanted_ids), kind)
+            if target == "ivfpq":
+                rebuilt = VectorIndex.build_compressed(self.dim, np.sort(wanted_ids), fetch)
+            else:
+                ids, vectors = fetch(None)
+                keep = np.isin(ids, wanted_ids)
+                rebuilt = VectorIndex.build(self.dim, ids[keep], vectors[keep] if len(ids) else vectors, target)
             log.info("vector index rebuilt as %s for %d vectors", rebuilt.describe(), len(rebuilt))
-            self.index = rebuilt.index
+            self.index, self.exact, self.train_size = rebuilt.index, rebuilt.exact, rebuilt.train_size
             return len(missing), len(extra)
         self.remove(extra)
         if len(missing):
@@ -184,21 +262,39 @@ class VectorIndex:
             self.add(got_ids, vectors)
         return len(missing), len(extra)
 
-    def _suits(self, n: int) -> bool:
+    def suits(self, n: int, kind: str | None = "auto") -> bool:
         """Whether this index type (and list count) is still right for `n` vectors, with slack both ways."""
-        if self.kind == "flat":
+        if kind and kind != "auto":
+            if self.kind != kind_for(n, kind):
+                return False
+        elif self.kind == "flat":
             return n < EXACT_LIMIT
-        return n >= EXACT_LIMIT // 2 and lists_for(n) // 2 <= self.index.nlist <= lists_for(n) * 2
+        elif self.kind == "ivf" and not EXACT_LIMIT // 2 <= n < COMPRESSED_LIMIT:
+            return False
+        elif self.kind == "ivfpq" and n < COMPRESSED_LIMIT // 2:
+            return False
+        if self.kind == "flat":
+            return True
+        ideal = lists_for(n) if self.kind == "ivf" else compressed.pq_params(n, self.dim).nlist
+        return ideal // 2 <= self.index.nlist <= ideal * 2
 
     def describe(self) -> str:
         if self.kind == "flat":
             return "exact (IndexFlatIP)"
-        return f"IVF (IndexIVFFlat, {self.index.nlist} lists, nprobe {self.index.nprobe})"
+        if self.kind == "ivf":
+            return f"IVF (IndexIVFFlat, {self.index.nlist} lists, nprobe {self.index.nprobe})"
+        return (
+            f"compressed (IndexIVFPQ, {self.index.nlist} lists, {self.index.pq.M} bytes a vector, nprobe "
+            f"{self.index.nprobe}, best {self.rerank} re-ranked with exact float16 vectors)"
+        )
 
     # -- files --------------------------------------------------------------------------------------------
     def save(self, folder: Path, generation: int) -> Path:
+        """`vectors.<generation>.faiss` (and, compressed, its exact vectors first), atomically; older ones go."""
         folder = Path(folder)
         target = folder / f"vectors.{generation}.faiss"
+        if self.exact is not None:
+            self.exact.save(compressed.exact_path(target))
         tmp = folder / f".vectors.{generation}.{os.getpid()}.tmp"
         _faiss().write_index(self.index, str(tmp))
         with open(tmp, "rb") as f:
@@ -208,6 +304,13 @@ class VectorIndex:
         for other, gen in vector_files(folder):
             if gen != generation:
                 other.unlink(missing_ok=True)
+                compressed.exact_path(other).unlink(missing_ok=True)
+        for orphan in folder.glob(f"vectors.*{compressed.SUFFIX}"):  # a crash between the two files
+            if (
+                orphan != compressed.exact_path(target)
+                and not orphan.with_name(orphan.name.removesuffix(compressed.SUFFIX) + ".faiss").exists()
+            ):
+                orphan.unlink(missing_ok=True)
         return target
 
     @classmethod
@@ -223,7 +326,16 @@ class VectorIndex:
             if index.d != dim:
                 log.warning("ignoring %s: dimension %d, expected %d", path, index.d, dim)
                 continue
-            return cls(dim, index), gen
+            exact = None
+            if hasattr(index, "pq"):
+                try:
+                    exact = ExactVectors.load(compressed.exact_path(path), dim)
+                except (OSError, ValueError) as e:
+                    log.warning(
+                        "ignoring %s: its exact vectors are unreadable (%s); rebuilding from the catalog", path, e
+                    )
+                    continue
+            return cls(dim, index, exact), gen
         return cls(dim), None
 
 

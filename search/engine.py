@@ -35,7 +35,7 @@ from glimpse.indexer.store import IndexStore
 from glimpse.indexer.types import Filters
 
 from .confidence import no_good_match
-from .explain import WORD, kinds_matched, matched_words
+from .explain import WORD, explain
 from .filters import dense_within, split_exclusions
 
 LEXICAL_WEIGHT = 0.2
@@ -172,19 +172,21 @@ def hit_for(
     record: ImageRecord, score: float | None = None, semantic: float | None = None, terms: Sequence[str] = ()
 ) -> Hit:
     """A record as a result: with its scores for a search or look-alikes, without them for browsing."""
+    matched, kinds = explain(record, list(terms))
+    full_path = record.full_path
     return Hit(
         id=record.id,
-        path=readable(str(record.full_path) if record.full_path else record.path),
+        path=readable(str(full_path) if full_path else record.path),
         caption=record.caption,
         labels=[(lb.name, lb.score) for lb in record.labels],
         score=score,
         semantic=semantic,
-        matched=matched_words(record, list(terms)),
-        kinds=list(dict.fromkeys(kinds_matched(record, list(terms)).values())),
+        matched=matched,
+        kinds=list(dict.fromkeys(kinds.values())),
         taken_at=record.taken_at,
         date=record.date,
         date_source=record.date_source,
-        file=record.full_path,
+        file=full_path,
         size=(record.width, record.height) if record.width and record.height else None,
         offline=record.offline is not None,
     )

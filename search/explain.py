@@ -24,10 +24,15 @@ def _norm(word: str) -> str:
 def matched_words(record: ImageRecord, terms: list[str]) -> dict[str, list[str]]:
     """{field: query words found in it} for the fields caption, labels, name and kind (the words found in none of
     those that name a kind of its confident labels: see `kinds_matched`); fields without a match omitted."""
+    return explain(record, terms)[0]
+
+
+def explain(record: ImageRecord, terms: list[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """`matched_words` and `kinds_matched` at once (a search result shows both): the fields looked up once."""
     out = _found(record, terms)
     if kinds := kinds_matched(record, terms, out):
         out["kind"] = list(kinds)
-    return out
+    return out, kinds
 
 
 def kinds_matched(record: ImageRecord, terms: list[str], found: dict[str, list[str]] | None = None) -> dict[str, str]:

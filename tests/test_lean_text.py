@@ -86,3 +86,32 @@ def test_a_cold_search_imports_no_torch(tmp_path):
     code, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert code == 0 and "a.jpg" in done.stdout, done.stderr
     assert imported == []
+
+
+def test_a_query_asked_again_is_answered_from_memory():
+    from glimpse.indexer.models import TextEmbedder
+
+    calls = []
+
+    class Counting:  # a stand-in model: counts what it is asked to embed
+        device = "none"
+
+        def encode(self, texts, **kwargs):
+            calls.append(list(texts))
+            return np.random.default_rng(len(calls)).random((len(texts), 4)).astype(np.float32)
+
+    embedder = TextEmbedder(Counting(), engine="torch", query_cache=2)
+    first = embedder.embed_queries(["dog"])
+    assert np.array_equal(embedder.embed_queries(["dog"]), first) and calls == [["dog"]]
+    first[0, 0] = 99.0  # a caller's copy, not the cache's
+    assert embedder.embed_queries(["dog"])[0, 0] != 99.0
+    embedder.embed_queries(["cat"])
+    embedder.embed_queries(["bird"])  # the cache holds 2: "dog" (least recent) goes
+    embedder.embed_queries(["dog"])
+    assert calls == [["dog"], ["cat"], ["bird"], ["dog"]]
+    embedder.embed_queries(["dog", "cat"])  # batches are not cached
+    assert calls[-1] == ["dog", "cat"]
+    uncached = TextEmbedder(Counting(), engine="torch", query_cache=0)
+    uncached.embed_queries(["dog"])
+    uncached.embed_queries(["dog"])
+    assert calls[-2:] == [["dog"], ["dog"]]

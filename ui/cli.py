@@ -97,8 +97,13 @@ def cli(verbose: int) -> None:
 @click.option(
     "--verify", is_flag=True, help="Re-hash every file and re-process those whose bytes changed (slow: reads all)."
 )
+@click.option(
+    "--index-kind", type=click.Choice(["auto", "flat", "ivf", "ivfpq"]), default=None,
+    help="Vector index type, kept for later runs: auto = by size (exact below 50k, IVF below 2M, compressed IVF-PQ "
+    "with exact re-ranking from 2M) [default: the index's choice, auto].",
+)  # fmt: skip
 @_json_option
-def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **model_flags):
+def index(photos, index_dir, batch_size, workers, prune, verify, index_kind, as_json, **model_flags):
     """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed.
 
     Photos under a folder that can't be read are kept, marked offline; when PHOTOS itself is missing or empty
@@ -108,7 +113,7 @@ def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **mode
     with _library(index_dir, **model_flags) as library:
         library.batch_size, library.workers = batch_size, workers
         try:
-            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify)
+            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify, index_kind=index_kind)
         except NotADirectoryError as e:
             raise click.BadParameter(str(e), param_hint="PHOTOS") from None
     lines = [

@@ -292,19 +292,27 @@ class Library(Curation):
 
     # -- writing ----------------------------------------------------------------------------------------
     def index(
-        self, folder: str | os.PathLike, progress: Progress | None = None, prune: bool = False, verify: bool = False
+        self,
+        folder: str | os.PathLike,
+        progress: Progress | None = None,
+        prune: bool = False,
+        verify: bool = False,
+        index_kind: str | None = None,
     ) -> Summary:
         """Index (or re-index) `folder` into this library's index, creating the index if needed.
 
         Photos that can't be seen (a folder that could not be listed; the whole folder missing, empty or unreadable,
         which raises LibraryOffline) are kept and marked offline, unless `prune`. `verify` re-hashes every file to
-        find the ones whose bytes changed under the same size and mtime (see `index_folder`)."""
+        find the ones whose bytes changed under the same size and mtime (see `index_folder`). `index_kind` chooses the
+        vector index type for this and later runs (see `IndexStore.set_index_kind`)."""
         root = Path(folder).expanduser().resolve()
         known = set(self.roots())
         if not root.is_dir() and root not in known:
             raise NotADirectoryError(f"{root} is not a folder on this machine")
         self.models.check()  # every missing model named at once, before the index is touched; none loaded yet
         with self._writable(self.models.ids()) as store:
+            if index_kind:
+                store.set_index_kind(index_kind)
             summary = index_folder(
                 root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress,
                 prune=prune, verify=verify,

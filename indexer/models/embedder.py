@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def bundled_minilm() -> Path | None:
 
 
 ENGINES = ("auto", "lean", "torch")
+QUERY_CACHE = 256  # recent queries whose embeddings are kept (paging, refining filters, the same query again)
 
 
 class TextEmbedder:
@@ -59,6 +61,7 @@ class TextEmbedder:
         device: str = "auto",
         batch_size: int = 64,
         engine: str = "auto",
+        query_cache: int = QUERY_CACHE,
     ):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
@@ -70,6 +73,9 @@ class TextEmbedder:
         self._lean = None if isinstance(model, str) and engine != "torch" else False  # False: not available
         self.lean_reason = "not tried yet"
         self._lock = threading.Lock()
+        self.query_cache = query_cache  # 0: none (benchmarks time every query's embedding)
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def _lean_folder(self) -> Path | None:
         """The model's folder (the bundled MiniLM, a local folder, or a hub id's snapshot in the cache)."""
@@ -165,7 +171,20 @@ class TextEmbedder:
         return self._encode(texts, DOCUMENT_PROMPTS)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, QUERY_PROMPTS)
+        """Query embeddings; a single query asked again recently is answered from memory (`query_cache`)."""
+        if len(texts) != 1 or not self.query_cache:
+            return self._encode(texts, QUERY_PROMPTS)
+        text = texts[0]
+        with self._recent_lock:
+            if (hit := self._recent.get(text)) is not None:
+                self._recent.move_to_end(text)
+                return hit[None, :].copy()
+        vector = self._encode([text], QUERY_PROMPTS)
+        with self._recent_lock:
+            self._recent[text] = vector[0].copy()
+            while len(self._recent) > self.query_cache:
+                self._recent.popitem(last=False)
+        return vector
 
     def _encode(self, texts: Sequence[str], prompt_names: tuple[str, ...]) -> np.ndarray:
         """The model's own prompt for this side (sentence-transformers' `prompts` in its config, as e5 models
