@@ -104,6 +104,7 @@ def timings(args, uploads, blip, resnet) -> None:
             times[variant].append(load.seconds)
             loads.append(load.others)
         load_avg.append(os.getloadavg()[0])
+        log("round: " + ", ".join(f"{name(v)} {times[v][-1]:.2f} s" for v in variants) + f"; load {load_avg[-1]:.1f}")
     base = variants[0]
     for variant in variants:
         c = models[variant].captioner
@@ -142,11 +143,13 @@ def agreement(count: int, tokens: int, blip) -> None:
         "int8 vision + int8 decoder (--precision int8)": (int8, True),
     }
     stats = {k: {"same": 0, "prefix": 0.0, "tokens": 0.0, "embed": []} for k in paths_of}
+    torch.set_num_threads(1)  # arithmetic, not speed: one thread is as exact and never stalls on a busy machine
     with torch.inference_mode():
         for path in paths:
             pixels = fp32.preprocess(decode(path).image)[None]
             ref_embeds = fp32._fast.encode(pixels)
             ref = fp32._fast.decode(ref_embeds, tokens, tokens)[0, 1:]
+            log(f"  {path.name}")
             for key, (captioner, int8_decoder) in paths_of.items():
                 fast = captioner._fast
                 embeds = fast.encode(pixels.to(captioner.dtype))
