@@ -186,3 +186,18 @@ def machine() -> str:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def cpu_class() -> str:
+    """The CPU class glimpse chooses for (`GLIMPSE_CPU` may set it) and the kernels torch runs, with the variables
+    that emulate another class (see benchmarks/describe.py)."""
+    import torch
+    from glimpse.indexer.cpu import cpu
+
+    names = ("GLIMPSE_CPU", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+             "FBGEMM_ENABLE_INSTRUCTIONS")  # fmt: skip
+    emulated = " ".join(f"{n}={os.environ[n]}" for n in names if n in os.environ) or "none"
+    return (
+        f"cpu class: {cpu().describe()}; torch kernels {torch.backends.cpu.get_cpu_capability()}, "
+        f"quantized engine {torch.backends.quantized.engine}; emulation variables: {emulated}"
+    )

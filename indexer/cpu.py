@@ -9,6 +9,10 @@ Classes, fastest matrix arithmetic first:
   through AVX2 (or AVX-VNNI where present) helps only where weights dominate;
 - `arm`: aarch64 (NEON, with bf16/i8mm dot products where listed);
 - `baseline`: anything else (no AVX2): fp32.
+
+`GLIMPSE_CPU=<class>` makes `cpu()` report that class (with a typical flag set) instead of the real one, so the
+choices of another CPU class can be tried here. It changes glimpse's choices only; to make torch run that class's
+kernels too, set its own variables as well (benchmarks/describe.py shows the AVX2 line).
 """
 
 from __future__ import annotations
@@ -82,6 +86,18 @@ def _cpuinfo() -> tuple[str, frozenset[str]]:
     return model, frozenset(flags)
 
 
+OVERRIDE_ENV = "GLIMPSE_CPU"
+# a typical flag set per class, for GLIMPSE_CPU
+CLASS_FLAGS = {
+    "amx": "avx2 fma avx512f avx512_vnni avx512_bf16 amx_bf16 amx_int8 amx_tile",
+    "avx512-bf16": "avx2 fma avx512f avx512_vnni avx512_bf16",
+    "avx512-vnni": "avx2 fma avx512f avx512_vnni",
+    "avx2": "avx2 fma",
+    "arm": "fp asimd asimddp",
+    "baseline": "sse4_2",
+}
+
+
 @functools.cache
 def cpu() -> CpuInfo:
     model, flags = _cpuinfo()
@@ -89,4 +105,12 @@ def cpu() -> CpuInfo:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return CpuInfo(model=model or "unknown CPU", arch=platform.machine().lower(), cores=cores, flags=flags)
+    arch = platform.machine().lower()
+    kind = os.environ.get(OVERRIDE_ENV, "").strip().lower()
+    if kind in CLASS_FLAGS:
+        model, flags = (
+            f"{model or 'unknown CPU'}, seen as {kind} ({OVERRIDE_ENV})",
+            frozenset(CLASS_FLAGS[kind].split()),
+        )
+        arch = "aarch64" if kind == "arm" else "x86_64"
+    return CpuInfo(model=model or "unknown CPU", arch=arch, cores=cores, flags=flags)

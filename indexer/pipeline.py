@@ -39,6 +39,7 @@ from .hierarchy import KINDS_IN_TEXT, LABEL_MIN_SCORE, LABELS_IN_TEXT, confident
 from .lanes import Lanes
 from .lanes import plan as lane_plan
 from .models import Models
+from .models.loading import upload_threads
 from .names import readable
 from .plan import Plan, Planner, Progress, Summary, WorkItem  # noqa: F401 - Plan, Progress, Summary: the API
 from .store import IndexStore
@@ -281,5 +282,7 @@ def describe(source, models: Models, top: int = 3) -> tuple[str, list[Label]]:
     an image `decode` already gave."""
     image = (source if isinstance(source, DecodedImage) else decode(source)).image
     caption = models.captioner.caption([image], interactive=True)[0]
-    labels = models.classifier.classify([image])[0][:top]
+    # the labels with the caption's threads for an upload (every core for fp32 work: models/policy.py)
+    with upload_threads(getattr(models.captioner, "upload_threads", None)):
+        labels = models.classifier.classify([image])[0][:top]
     return caption, labels

@@ -30,7 +30,9 @@ def test_arm_is_arm():
     assert info.kind == "arm" and not info.fast_bf16 and info.fast_int8
 
 
-@pytest.mark.parametrize(("kind", "dtype", "int8"), [("amx", "bf16", True), ("avx2", "fp32", False)])
+@pytest.mark.parametrize(
+    ("kind", "dtype", "int8"), [("amx", "bf16", True), ("avx2", "fp32", True), ("baseline", "fp32", False)]
+)
 def test_each_path_chooses_for_the_cpu(monkeypatch, kind, dtype, int8):
     from glimpse.indexer.models import policy
 

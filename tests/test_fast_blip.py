@@ -158,12 +158,12 @@ def test_int8_weights_approximate_the_bf16_layer():
     bias = torch.randn(96, generator=gen).to(torch.bfloat16)
     linear = _Linear(weight, bias)
     x = torch.randn(2, 64, generator=gen).to(torch.bfloat16)
-    exact = linear(x, small=True).float()  # no int8 copy yet: bf16
+    exact = linear(x, int8=True).float()  # no int8 copy yet: bf16
     linear.quantize()
-    approx = linear(x, small=True).float()
+    approx = linear(x, int8=True).float()
     assert linear.int8[0].dtype == torch.int8 and not torch.equal(exact, approx)
     assert (approx - exact).norm() / exact.norm() < 0.02
-    assert torch.equal(linear(x, small=False).float(), exact)  # batches keep bf16
+    assert torch.equal(linear(x, int8=False).float(), exact)  # batches keep bf16
 
 
 def test_auto_precision_captions_uploads_with_int8_weights(tiny_blip, monkeypatch):
@@ -175,13 +175,13 @@ def test_auto_precision_captions_uploads_with_int8_weights(tiny_blip, monkeypatc
     monkeypatch.setattr(loading, "cpu_has_fast_bf16", lambda: True)
     image = Image.new("RGB", (80, 60), (200, 30, 30))
     auto = BlipCaptioner(str(tiny_blip), precision="auto", max_new_tokens=6).load()
-    assert auto.dtype == torch.bfloat16 and not auto._fast.small_batch_int8
-    assert auto.caption([image])[0] and not auto._fast.small_batch_int8  # not interactive: indexing, bf16
-    assert auto.caption([auto.preprocess(image)])[0] and not auto._fast.small_batch_int8  # the pipeline's input
-    assert auto.caption([image] * 8, interactive=True)[0] and not auto._fast.small_batch_int8  # a batch: bf16
-    assert auto.caption([image], interactive=True)[0] and auto._fast.small_batch_int8
+    assert auto.dtype == torch.bfloat16 and not auto._fast.int8_decoder
+    assert auto.caption([image])[0] and not auto._fast.int8_decoder  # not interactive: indexing, bf16
+    assert auto.caption([auto.preprocess(image)])[0] and not auto._fast.int8_decoder  # the pipeline's input
+    assert auto.caption([image] * 8, interactive=True)[0] and not auto._fast.int8_decoder  # a batch: bf16
+    assert auto.caption([image], interactive=True)[0] and auto._fast.int8_decoder
     plain = BlipCaptioner(str(tiny_blip), precision="bf16", max_new_tokens=6).load()
-    assert plain.caption([image], interactive=True)[0] and not plain._fast.small_batch_int8
+    assert plain.caption([image], interactive=True)[0] and not plain._fast.int8_decoder
 
 
 def test_describe_asks_for_an_interactive_caption(tmp_path):

@@ -44,8 +44,9 @@ def _model_options(f):
         click.option("--text-model", help=f"sentence-transformers hub id or local folder [env {ENV['text_model']}]."),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help=f"[env {ENV['device']}; auto]"),
         click.option(
-            "--precision", type=click.Choice(["auto", "fp32", "bf16"]),
-            help=f"auto = bf16 where the hardware is fast at it [env {ENV['precision']}; {DEFAULT_PRECISION}].",
+            "--precision", type=click.Choice(["auto", "fp32", "bf16", "int8"]),
+            help=f"auto = bf16 where the hardware is fast at it; int8 = BLIP's linear layers in int8 (CPU) "
+            f"[env {ENV['precision']}; {DEFAULT_PRECISION}].",
         ),
     ]  # fmt: skip
     for option in reversed(options):

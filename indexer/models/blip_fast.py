@@ -17,8 +17,10 @@ they are applied:
   cancels in the softmax; the value bias passes through because the attention weights sum to one.
 - Rows whose caption has ended leave the batch, so a short caption stops costing work.
 - Logits are computed for the last position only.
-- Optionally (`quantize_small_batches`), batches of one or two images decode with int8 copies of the
-  decoder's weights: decoding a single image is bound by reading those weights at every token.
+- Optionally (`quantize_decoder`), decoding uses int8 copies of the decoder's weights when the caller asks
+  (`int8=True`: an upload, or `--precision int8`): decoding a single image is bound by reading those weights at
+  every token. `quantize_vision` (fp32 models, `--precision int8` only) makes the vision encoder's linear layers
+  int8 too.
 
 It implements greedy search, as `generate(num_beams=1, do_sample=False)` does with `min_new_tokens` and
 `max_new_tokens`: the end token ([SEP], as BLIP's `generate` uses) is forbidden until `min_new_tokens` tokens
@@ -33,16 +35,19 @@ from dataclasses import dataclass
 
 from .loading import ALLOCATION_REUSE_BYTES
 
-SMALL_BATCH = 2  # rows: at most this many decode with int8 weights once `quantize_small_batches` ran
+SMALL_BATCH = 2  # rows: at most this many count as an upload's batch (int8 decoding under `auto`)
 
 
 class _Linear:
-    """A linear layer's weights, plus (once `quantize` ran) an int8 copy for small batches.
+    """A linear layer's weights, plus (once `quantize` ran) an int8 copy for the calls that ask for it.
 
-    The int8 copy is weight-only: one scale per output channel, activations stay bf16, and
-    `torch._weight_int8pack_mm` reads half the bytes of bf16. Decoding one image is bound by reading the
-    decoder's weights once per token (about 270 MB in bf16), so that halves its cost; at 16 rows and more the
-    int8 kernel is slower than bf16 (AMX), so batches keep bf16.
+    - bf16 weights: weight-only int8, one scale per output channel, activations stay bf16, and
+      `torch._weight_int8pack_mm` reads half the bytes of bf16. Decoding one image is bound by reading the
+      decoder's weights once per token (about 270 MB in bf16), so that halves its cost; at 16 rows and more the
+      int8 kernel is slower than bf16 (AMX), so batches keep bf16.
+    - fp32 weights: dynamic quantization (`quantize_dynamic`'s int8 linear: per-channel int8 weights, each call's
+      activations quantized on the fly, int8 products in FBGEMM): a quarter of fp32's bytes, and int8 dot products
+      on AVX2 (`_weight_int8pack_mm` has no fast fp32 kernel).
     """
 
     def __init__(self, weight, bias):
@@ -52,18 +57,48 @@ class _Linear:
     def quantize(self) -> None:
         import torch
 
+        if self.weight.dtype == torch.float32:
+            self.int8 = dynamic_int8(self.weight, self.bias)
+            return
         scale = self.weight.detach().abs().amax(dim=1).float().clamp(min=1e-12) / 127.0
         q = torch.round(self.weight.detach().float().div_(scale[:, None])).clamp_(-127, 127).to(torch.int8)
         self.int8 = (q.contiguous(), scale.to(self.weight.dtype))
 
-    def __call__(self, x, small: bool = False):
+    def __call__(self, x, int8: bool = False):
         import torch
         import torch.nn.functional as F
 
-        if small and self.int8 is not None:
+        if int8 and self.int8 is not None:
+            if not isinstance(self.int8, tuple):
+                return self.int8(x)
             y = torch._weight_int8pack_mm(x, *self.int8)
             return y if self.bias is None else y + self.bias
         return F.linear(x, self.weight, self.bias)
+
+
+def dynamic_int8(weight, bias):
+    """An fp32 linear layer as torch's dynamically quantized int8 linear module (per-channel weights)."""
+    import torch
+
+    linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    with torch.no_grad():
+        linear.weight.copy_(weight)
+        if bias is not None:
+            linear.bias.copy_(bias)
+    return quantize_linears(torch.nn.Sequential(linear))[0]
+
+
+def quantize_linears(module):
+    """`module` with every `nn.Linear` replaced, in place, by a dynamically quantized int8 one (per-channel
+    weights). The CPU's quantized engine runs them (FBGEMM's AVX2/AVX-512 kernels, oneDNN where chosen)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():  # torch.ao.quantization's deprecation notice: the kernels are what we use
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
 
 
 @dataclass
@@ -153,23 +188,36 @@ class FastBlipCaptioning:
             self.head_in = _Linear(head.transform.dense.weight, head.transform.dense.bias)
             self.head_act, self.head_norm = head.transform.transform_act_fn, head.transform.LayerNorm
             self.head_out = _Linear(head.decoder.weight, head.decoder.bias)
-        self.small_batch_int8 = False
+        self.int8_decoder = self.int8_vision = False
 
-    def quantize_small_batches(self) -> None:
-        """Decode batches of at most SMALL_BATCH rows with int8 copies of the decoder's linear weights (lossy,
-        like bf16; about 140 MB more memory). Only for bf16 or fp16 models on the CPU."""
+    def quantize_decoder(self) -> None:
+        """Make int8 copies of the decoder's linear weights (lossy, like bf16), used by `decode(int8=True)` on
+        the CPU: weight-only int8 for bf16/fp16 models (about 140 MB more memory), dynamically quantized int8 for
+        fp32 ones (see `_Linear`; about 125 MB more)."""
         import torch
 
-        if self.small_batch_int8 or self.dtype not in (torch.bfloat16, torch.float16):
+        if self.int8_decoder:
             return
         with torch.no_grad():
             for linear in [lin for layer in self.layers for lin in layer.linears()] + [self.head_in, self.head_out]:
                 linear.quantize()
-        self.small_batch_int8 = True
+        self.int8_decoder = True
 
-    def generate(self, pixels, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = True):
-        """Token ids (batch, 1 + generated), starting with BOS; rows that ended early are padded. `int8=False`
-        keeps the working dtype even for a small batch after `quantize_small_batches`."""
+    def quantize_vision(self) -> None:
+        """Replace the vision encoder's linear layers (attention and MLP: nearly all of its work) by dynamically
+        quantized int8 ones, in place: fp32 models on the CPU only (`--precision int8`). Lossy: see the README."""
+        import torch
+
+        if self.int8_vision:
+            return
+        if self.dtype != torch.float32:
+            raise ValueError("an int8 vision encoder needs an fp32 model")
+        quantize_linears(self.model.vision_model.encoder)
+        self.int8_vision = True
+
+    def generate(self, pixels, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = False):
+        """Token ids (batch, 1 + generated), starting with BOS; rows that ended early are padded. `int8=True`
+        decodes with the int8 weights, once `quantize_decoder` made them."""
         return self.decode(self.encode(pixels), max_new_tokens, min_new_tokens, int8=int8)
 
     # -- vision -----------------------------------------------------------------------------------------
@@ -210,7 +258,7 @@ class FastBlipCaptioning:
         return vm.post_layernorm(x)
 
     # -- text -------------------------------------------------------------------------------------------
-    def decode(self, image_embeds, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = True):
+    def decode(self, image_embeds, max_new_tokens: int = 30, min_new_tokens: int = 0, int8: bool = False):
         """Greedy caption ids for image embeddings (batch, tokens, encoder_hidden)."""
         import torch
         import torch.nn.functional as F
@@ -222,8 +270,7 @@ class FastBlipCaptioning:
         heads, head_dim, hidden = self.heads, self.head_dim, self.hidden
         scale = 1.0 / math.sqrt(head_dim)
         steps = max(1, min(max_new_tokens, self.max_positions - 1))
-        count, on_cpu = image_embeds.shape[0], image_embeds.device.type == "cpu"
-        small = int8 and self.small_batch_int8 and count <= SMALL_BATCH and on_cpu
+        int8 = int8 and self.int8_decoder and image_embeds.device.type == "cpu"
 
         images = image_embeds.to(self.dtype).contiguous()  # (b, n, e), read by every layer
         batch, device = images.shape[0], images.device
@@ -237,22 +284,22 @@ class FastBlipCaptioning:
             b = x.shape[0]
             for i, layer in enumerate(self.layers):
                 # self-attention over the cached tokens
-                q, k, v = layer.qkv(x, small).view(b, 3, heads, head_dim).unbind(1)
+                q, k, v = layer.qkv(x, int8).view(b, 3, heads, head_dim).unbind(1)
                 cache[i, 0, :, :, step] = k
                 cache[i, 1, :, :, step] = v
                 a = F.scaled_dot_product_attention(
                     q.unsqueeze(2), cache[i, 0, :, :, : step + 1], cache[i, 1, :, :, : step + 1], scale=scale
                 )
-                x = layer.self_norm(layer.self_out(a.reshape(b, hidden), small) + x)
+                x = layer.self_norm(layer.self_out(a.reshape(b, hidden), int8) + x)
                 # cross-attention to the image, folded (see the module docstring)
-                q = layer.cross_query(x, small).view(b, heads, head_dim).transpose(0, 1)  # (h, b, d)
+                q = layer.cross_query(x, int8).view(b, heads, head_dim).transpose(0, 1)  # (h, b, d)
                 q = torch.bmm(q, layer.key_by_head).transpose(0, 1)  # (b, h, e)
                 p = torch.softmax(torch.bmm(q, images.transpose(1, 2)) * scale, dim=-1)  # (b, h, n)
                 pooled = torch.bmm(p, images).transpose(0, 1)  # (h, b, e)
                 a = torch.bmm(pooled, layer.value_by_head).transpose(0, 1).reshape(b, hidden) + layer.value_bias
-                x = layer.cross_norm(layer.cross_out(a, small) + x)
-                x = layer.ffn_norm(layer.ffn_out(layer.act(layer.ffn_in(x, small)), small) + x)
-            logits = self.head_out(self.head_norm(self.head_act(self.head_in(x, small))), small).float()
+                x = layer.cross_norm(layer.cross_out(a, int8) + x)
+                x = layer.ffn_norm(layer.ffn_out(layer.act(layer.ffn_in(x, int8)), int8) + x)
+            logits = self.head_out(self.head_norm(self.head_act(self.head_in(x, int8))), int8).float()
             if step < min_new_tokens:
                 logits[:, self.eos] = -math.inf
             token = logits.argmax(dim=-1)

@@ -18,6 +18,8 @@ from .loading import (
     small_work_threads,
     tune_allocator,
 )
+from .loading import upload_threads as upload_threads_block
+from .policy import upload_int8, upload_threads
 from .preprocess import to_pixels
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class BlipCaptioner:
             import torch
             from transformers import BlipForConditionalGeneration, BlipProcessor
 
-            from .blip_fast import FastBlipCaptioning, plain_greedy
+            from .blip_fast import FastBlipCaptioning, plain_greedy, quantize_linears
 
             quiet_transformers()
             tune_allocator()
@@ -81,12 +83,19 @@ class BlipCaptioner:
             self._model = self._model.to(self.device, dtype=self.dtype).eval()
             if self.fast and plain_greedy(getattr(self._model, "generation_config", None), self.num_beams):
                 self._fast = FastBlipCaptioning(self._model)
-            # `auto` on a bf16 CPU also decodes uploads (`caption(..., interactive=True)`, one or two images)
-            # with int8 weights (blip_fast._Linear), made on first use; `bf16` and `fp32` mean exactly that
-            self._int8_small = (
-                self._fast is not None and self._precision == "auto" and self.device == "cpu"
-                and self.dtype == torch.bfloat16
-            )  # fmt: skip
+            # uploads (`caption(..., interactive=True)`, one or two images): threads and int8 decoder weights as
+            # policy.py chooses for this CPU and precision (int8 weights made on first use); `--precision int8`
+            # makes the vision encoder's linear layers int8 now and decodes everything with int8 weights
+            dtype_name = "bf16" if self.dtype == torch.bfloat16 else "fp32"
+            self.upload_threads = upload_threads(dtype_name) if self.device == "cpu" else None
+            self._int8_small = self._fast is not None and upload_int8(self._precision, self.device, dtype_name)[0]
+            self._int8_all = self._precision == "int8"
+            if self._int8_all:
+                if self._fast is not None:
+                    self._fast.quantize_vision()
+                    self._fast.quantize_decoder()
+                else:
+                    quantize_linears(self._model.vision_model.encoder)
             ip = self._processor.image_processor
             self._pixel_spec = (
                 (int(ip.size["width"]), int(ip.size["height"])),
@@ -119,10 +128,12 @@ class BlipCaptioner:
     def caption(self, images: Sequence, interactive: bool = False) -> list[str]:
         """Captions for a batch of RGB PIL images (or tensors from `preprocess`), in order.
 
-        `interactive=True` says someone is waiting for these images (an upload: `describe`). Then, under
-        precision `auto` on a bf16-fast CPU, one or two images decode with int8 weights (made on first use):
-        the int8 kernel halves the bytes read per token, which is what a single image's decoding waits on,
-        but is slower than bf16 on bigger batches. Indexing passes False: its batches stay in bf16.
+        `interactive=True` says someone is waiting for these images (an upload: `describe`). Then one or two
+        images run with the upload's threads (every core for fp32 work, one for bf16: policy.upload_threads)
+        and, under precision `auto` on a CPU where it measured faster (policy.upload_int8), decode with int8
+        weights (made on first use): a single image's decoding waits on reading the decoder's weights at every
+        token, and int8 reads fewer bytes, but bigger batches are faster in the working precision. Indexing
+        passes False: its batches keep the working precision (except under `--precision int8`).
         """
         if not len(images):
             return []
@@ -132,11 +143,13 @@ class BlipCaptioner:
 
         pixels = torch.stack([im if isinstance(im, torch.Tensor) else self.preprocess(im) for im in images])
         pixels = pixels.to(self.device, dtype=self.dtype)
-        int8 = self._int8_small and interactive and len(images) <= SMALL_BATCH
-        if int8 and not self._fast.small_batch_int8:
+        upload = interactive and len(images) <= SMALL_BATCH
+        int8 = self._fast is not None and (self._int8_all or (self._int8_small and upload))
+        if int8 and not self._fast.int8_decoder:
             with self._lock:
-                self._fast.quantize_small_batches()
-        with torch.inference_mode(), small_work_threads(len(images), self.device):
+                self._fast.quantize_decoder()
+        threads = self.upload_threads if upload else None
+        with torch.inference_mode(), upload_threads_block(threads), small_work_threads(len(images), self.device):
             if self._fast is not None:
                 out = self._fast.generate(pixels, self.max_new_tokens, self.min_new_tokens or 0, int8=int8)
             else:

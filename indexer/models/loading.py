@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import logging
 import os
@@ -32,16 +33,22 @@ def cpu_has_fast_bf16() -> bool:
     return cpu().fast_bf16
 
 
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
 def resolve_dtype(precision: str, device: str):
-    """torch dtype for `precision` in auto|fp32|bf16. `auto` picks bf16 only where the hardware is fast at it."""
+    """torch dtype for `precision` in auto|fp32|bf16|int8. `auto` picks bf16 only where the hardware is fast at it;
+    `int8` computes in fp32 around int8 linear layers (the CPU only: see `BlipCaptioner`)."""
     import torch
 
-    if precision == "fp32":
+    if precision in ("fp32", "int8"):
+        if precision == "int8" and device != "cpu":
+            raise ValueError("precision int8 runs on the CPU only: use --device cpu, or bf16 on a GPU")
         return torch.float32
     if precision == "bf16":
         return torch.bfloat16
     if precision != "auto":
-        raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
@@ -74,9 +81,24 @@ def tune_allocator() -> bool:
 SMALL_WORK_ROWS = 4  # at most this many rows (texts, images) count as "small" work: see `small_work_threads`
 
 
+_UPLOAD_THREADS = contextvars.ContextVar("glimpse_upload_threads", default=None)
+
+
+@contextlib.contextmanager
+def upload_threads(threads: int | None):
+    """Inside this block someone waits for the small work (an upload): `small_work_threads` gives it `threads`
+    torch threads instead of one (None: leave small work at one thread). See `policy.upload_threads`."""
+    token = _UPLOAD_THREADS.set(threads)
+    try:
+        yield
+    finally:
+        _UPLOAD_THREADS.reset(token)
+
+
 @contextlib.contextmanager
 def small_work_threads(rows: int, device: str = "cpu"):
-    """One torch thread for small CPU work (a query, one upload), restored afterwards.
+    """One torch thread for small CPU work (a query, one upload), restored afterwards; inside `upload_threads(n)`
+    (an upload on a CPU where that pays: fp32 work, policy.py) `n` threads instead.
 
     Splitting a single short input across cores saves little and costs an OpenMP fork/join per operation,
     where every core waits for the slowest: on a shared 2-core machine that made a MiniLM query's p99 40 times
@@ -87,11 +109,12 @@ def small_work_threads(rows: int, device: str = "cpu"):
         return
     import torch
 
+    want = _UPLOAD_THREADS.get() or 1
     before = torch.get_num_threads()
-    if before == 1:
+    if before == want:
         yield
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(want)
     try:
         yield
     finally:

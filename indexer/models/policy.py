@@ -1,14 +1,58 @@
 """What each model path runs with on this machine (device, precision, threads, int8), and why: the choices the
 models make when they load (captioner.py, classifier.py, embedder.py, lanes.py, loading.py), worked out here
-without loading any model, for `glimpse doctor`."""
+without loading any model, for `glimpse doctor`.
+
+The upload path's choices (`upload_threads`, `upload_int8`) are made here and used by the models themselves, so
+what doctor prints is what runs.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 
 from ..config import ModelSettings
-from ..cpu import cpu
+from ..cpu import CpuInfo, cpu
 from .loading import SMALL_WORK_ROWS
+
+UPLOAD_THREADS_ENV = "GLIMPSE_UPLOAD_THREADS"
+
+
+def upload_threads(dtype: str, info: CpuInfo | None = None) -> int:
+    """torch threads for an upload (one image someone waits for) computing in `dtype` (bf16, fp32) on the CPU.
+
+    bf16 (auto on AMX / AVX-512 BF16): one thread, as before: there the vision encoder takes a fraction of the
+    time and the decoder's many small steps lose more in cross-core waits than they gain (lanes.py). fp32 (auto
+    on AVX2, AVX-512 VNNI, ARM; `fp32`; `int8`): every core, since most of the time goes to the vision encoder's
+    large matrix products. `GLIMPSE_UPLOAD_THREADS=N` overrides both (for a busy machine, and to measure).
+    """
+    if (forced := os.environ.get(UPLOAD_THREADS_ENV, "").strip()).isdigit() and int(forced) > 0:
+        return int(forced)
+    info = info or cpu()
+    return 1 if dtype == "bf16" else info.cores
+
+
+def upload_int8(precision: str, device: str, dtype: str, info: CpuInfo | None = None) -> tuple[bool, str]:
+    """(whether an upload decodes with int8 decoder weights, why). Only under `auto` (or `int8`) on the CPU, and
+    only where it was measured faster than the working precision for one image."""
+    info = info or cpu()
+    if device != "cpu":
+        return False, "a GPU: decoder weights stay in the working precision"
+    if precision == "int8":
+        return True, "--precision int8: every caption decodes with int8 weights"
+    if precision != "auto":
+        return False, f"--precision {precision} means exactly that (int8 decoding only under auto)"
+    if dtype == "bf16":
+        return True, (
+            "weight-only int8 decoder weights halve the bytes each token reads: measured faster than bf16 for one "
+            "image (batches keep bf16)"
+        )
+    if info.kind in ("avx2", "avx512-vnni"):
+        return True, (
+            "dynamically quantized int8 decoder (FBGEMM): a quarter of fp32's bytes per token; measured 2.2x faster "
+            "than fp32 for one image's 20 tokens under AVX2 (benchmarks/describe.py); batches keep fp32"
+        )
+    return False, f"int8 decoding not measured on {info.kind} (FBGEMM's int8 kernels need x86 AVX2)"
 
 
 @dataclass
@@ -28,6 +72,8 @@ def _precision(settings: ModelSettings, device: str) -> tuple[str, str]:
     info = cpu()
     if settings.precision in ("fp32", "bf16"):
         return settings.precision, f"--precision / GLIMPSE_PRECISION = {settings.precision}"
+    if settings.precision == "int8":
+        return "fp32", "--precision / GLIMPSE_PRECISION = int8: fp32 around int8 linear layers"
     if device.startswith("cuda"):
         import torch
 
@@ -82,23 +128,39 @@ def choices(settings: ModelSettings) -> list[Choice]:
 
     lanes, per_lane = plan(device)
     out.append(Choice(
-        "index: caption + labels", f"{device}, {dtype}", f"{lanes} lanes x {per_lane} torch threads", "no",
+        "index: caption + labels", f"{device}, {dtype}", f"{lanes} lanes x {per_lane} torch threads",
+        "BLIP's linear layers (vision encoder and decoder)" if settings.precision == "int8" else "no",
         f"{why}; lanes: no cross-core waits in the decoder's many small steps (lanes.py)",
     ))  # fmt: skip
 
-    upload_int8 = settings.precision == "auto" and device == "cpu" and dtype == "bf16"
+    threads_up = upload_threads(dtype)
+    int8_up, int8_why = upload_int8(settings.precision, device, dtype)
+    forced = os.environ.get(UPLOAD_THREADS_ENV, "").strip().isdigit()
+    threads_why = (
+        f"{UPLOAD_THREADS_ENV}" if forced
+        else "bf16: the decoder's small steps lose more in cross-core waits than they gain" if dtype == "bf16"
+        else "fp32 work, mostly the vision encoder's large products: every core"
+    )  # fmt: skip
     out.append(Choice(
-        "upload: caption + labels", f"{device}, {dtype}", "1 torch thread (small work)",
-        "decoder weights int8" if upload_int8 else "no",
-        "int8 decoder weights halve the bytes each token reads, measured faster than bf16 for one image"
-        if upload_int8 else
-        "int8 decoder only under auto on a bf16-fast CPU, where it was measured faster; not yet measured here",
+        "upload: caption + labels", f"{device}, {dtype}" + (", int8 linear layers" if settings.precision == "int8"
+                                                           else ""),
+        f"{threads_up} torch thread{'s' if threads_up > 1 else ''} ({threads_why})" if device == "cpu" else "GPU",
+        "decoder weights int8" if int8_up else "no", int8_why,
     ))  # fmt: skip
+    vision_int8 = settings.precision == "int8" and device == "cpu"
     out.append(Choice(
-        "vision encoder", f"{device}, {dtype}", "as its path", "no",
-        "int8 vision encoder not offered: its captions must first agree with fp32's as often as bf16's do",
+        "vision encoder", f"{device}, {'int8 linear layers (dynamic)' if vision_int8 else dtype}", "as its path",
+        "yes" if vision_int8 else "no",
+        "--precision int8" if vision_int8 else VISION_INT8_WHY,
     ))  # fmt: skip
     return out
+
+
+# what was measured (benchmarks/describe.py --agreement, random full-size BLIP weights: a proxy)
+VISION_INT8_WHY = (
+    "int8 vision encoder only behind --precision int8: its captions agreed with fp32's as often as bf16's (6/8 "
+    "vs 4/8), but its image embeddings are 3.4x further from fp32's and it measured only 1.33x faster (README)"
+)
 
 
 def machine() -> dict:
