@@ -14,7 +14,8 @@ Failures:
   at the same path on every worker (a shared filesystem);
 - a worker process that dies (a "poison" image crashing a native library, the OOM killer) is restarted and its
   batch retried `retries` times; a batch that still fails is skipped, and its photos are tried once more one
-  by one (up to `bisect_limit` photos), so only the photo that kills its worker is recorded as failed.
+  by one (up to `bisect_limit` photos, with no retry), so only the photo that kills its worker is recorded as
+  failed, after `retries + 2` deaths. Ray's default, retrying a dead actor's work forever, is never used.
 
 Ray is imported only here, and only when a run starts: `pip install "glimpse[ray]"`.
 """
@@ -29,7 +30,7 @@ import socket
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -201,9 +202,10 @@ def index_folder_ray(
                 left = writer.left()
                 if left and len(left) <= options.bisect_limit:
                     log.warning("%d photos were in batches whose worker died: trying them one by one", len(left))
-                    for batch in _results(ray, write_manifest(left, manifest), build_models, options, 1):
+                    one_by_one = replace(options, retries=0)  # this pass is the retry: a photo that kills again fails
+                    for batch in _results(ray, write_manifest(left, manifest), build_models, one_by_one, 1):
                         writer.write(batch)
-            reason = f"its worker process died {options.retries + 1} times while processing it (see the Ray logs)"
+            reason = f"its worker process died {options.retries + 2} times while processing it (see the Ray logs)"
             if (left := writer.left()) and len(left) > options.bisect_limit:
                 reason = f"its batch's worker process died {options.retries + 1} times (see the Ray logs)"
             writer.fail(left, reason)

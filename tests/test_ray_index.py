@@ -3,6 +3,7 @@ tiny models (their folders on local disk stand for shared storage). Ray is optio
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -136,7 +137,7 @@ def test_a_poison_photo_fails_alone_and_the_run_ends(cluster, tmp_path, tiny_mod
     summary = run_ray(lib, tmp_path / "idx", tiny_models, recipe, cluster, batch_size=3)
     assert summary.added == 5
     assert [p for p, _ in summary.failed] == ["poison.png"]
-    assert "worker process died 2 times" in summary.failed[0][1]
+    assert "worker process died 3 times" in summary.failed[0][1]  # retries=1: twice, then once alone
     rows, vectors, _ = catalog(tmp_path / "idx")
     assert rows["poison.png"][0] == "failed" and vectors == 5
     assert run_ray(lib, tmp_path / "idx", tiny_models, recipe, cluster).processed == 0  # not retried until changed
@@ -224,3 +225,12 @@ with IndexStore.open_or_create({str(tmp_path / "idx")!r}, models.ids(), models.e
 assert "ray" not in sys.modules, "ray was imported"
 """
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=300)
+
+
+def test_cli_index_on_the_cluster(cluster, library, tmp_path, minilm_models_env, run_cli):
+    """The production path: every worker builds its models from the CLI's settings (local folders here)."""
+    code, out, err = run_cli("index", library, "--index", tmp_path / "idx", "--ray", cluster.address, "--json")
+    assert code == 0, err
+    assert json.loads(out)["added"] == 6
+    code, out, _ = run_cli("stats", "--index", tmp_path / "idx", "--json")
+    assert json.loads(out)["vectors"] == 6

@@ -97,8 +97,14 @@ def cli(verbose: int) -> None:
 @click.option(
     "--verify", is_flag=True, help="Re-hash every file and re-process those whose bytes changed (slow: reads all)."
 )
+@click.option(
+    "--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+    help="Run the models on a Ray cluster: its ADDRESS, `auto` (RAY_ADDRESS, or the cluster `ray start` began "
+    "here), or no value for a Ray on this machine. Photos must be at the same path on every worker; needs "
+    '`pip install "glimpse[ray]"` (docs/scaling.md).',
+)  # fmt: skip
 @_json_option
-def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **model_flags):
+def index(photos, index_dir, batch_size, workers, prune, verify, ray_address, as_json, **model_flags):
     """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed.
 
     Photos under a folder that can't be read are kept, marked offline; when PHOTOS itself is missing or empty
@@ -108,7 +114,7 @@ def index(photos, index_dir, batch_size, workers, prune, verify, as_json, **mode
     with _library(index_dir, **model_flags) as library:
         library.batch_size, library.workers = batch_size, workers
         try:
-            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify)
+            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify, ray=ray_address)
         except NotADirectoryError as e:
             raise click.BadParameter(str(e), param_hint="PHOTOS") from None
     lines = [
