@@ -32,7 +32,7 @@ from common import CpuLoad, blip_base, log, machine, median, minilm, resnet18
 from glimpse.indexer.distributed import RAY_ENV, RayOptions, index_folder_ray
 from glimpse.indexer.models import Models
 from glimpse.indexer.pipeline import Progress, index_folder
-from glimpse.indexer.store import IndexStore
+from glimpse.indexer.store import IMAGE_DIM, IndexStore
 from glimpse.indexer.types import Label
 
 GPUS, GPU_RATE = 100, 200  # the extrapolation: 100 GPUs at ~200 photos/s each (BLIP-base, batched, fp16)
@@ -66,7 +66,7 @@ class FixedClassifier:
         return None
 
     def classify_with_features(self, inputs):
-        features = np.full((len(inputs), 8), 8**-0.5, np.float32)
+        features = np.full((len(inputs), IMAGE_DIM), IMAGE_DIM**-0.5, np.float32)
         return [[Label("tabby", 0.9), Label("tiger cat", 0.05)] for _ in inputs], features
 
 
@@ -107,19 +107,22 @@ class RealModels:
 
 
 class Clock(Progress):
-    """When each batch was written, and the driver's CPU time when the results began and ended."""
+    """When each batch was written; the driver's CPU time (the whole process: Ray Data's scheduler threads too;
+    and its main thread alone: fetching, decoding and writing the results) from the results' start to their end."""
 
     def start(self, total: int) -> None:
-        self.cpu0, self.t0, self.writes = time.process_time(), time.perf_counter(), []
+        self.cpu0, self.main0, self.t0, self.writes = time.process_time(), time.thread_time(), time.perf_counter(), []
 
     def advance(self, n: int) -> None:
         self.writes.append((time.perf_counter(), n))
 
     def close(self) -> None:
-        self.cpu1 = time.process_time()
+        self.cpu1, self.main1, self.t1 = time.process_time(), time.thread_time(), time.perf_counter()
 
     def steady_rate(self) -> float:
         """Photos/s from the first written batch to the last (the pool's start-up left out)."""
+        if len(self.writes) < 3:
+            return float("nan")  # too few batches to tell
         (first, n0), (last, _) = self.writes[0], self.writes[-1]
         photos = sum(n for _, n in self.writes) - n0
         return photos / (last - first) if last > first else float("nan")
@@ -142,8 +145,7 @@ def one_run(photos: Path, recipe, actors: int | None, cpus: float, batch_size: i
     with tempfile.TemporaryDirectory() as tmp, CpuLoad() as load:
         with IndexStore.open_or_create(Path(tmp) / "idx", models.ids(), models.embedder.dim) as store:
             clock = Clock()
-            if actors is None:
-                models.load()
+            if actors is None:  # the models load inside the run, as each actor's do
                 summary = index_folder(photos, store, models, batch_size=batch_size, progress=clock)
             else:
                 options = RayOptions(address="local", actors=actors, cpus_per_actor=cpus, retries=1)
@@ -151,20 +153,29 @@ def one_run(photos: Path, recipe, actors: int | None, cpus: float, batch_size: i
     assert summary.added == summary.processed and not summary.failed, summary.as_dict()
     return {
         "photos": summary.processed, "steady": clock.steady_rate(), "end_to_end": summary.rate,
-        "driver_cpu_per_photo": (clock.cpu1 - clock.cpu0) / summary.processed, "others": load.others,
+        "driver_cpu_per_photo": (clock.cpu1 - clock.cpu0) / summary.processed,
+        "main_cpu_per_photo": (clock.main1 - clock.main0) / summary.processed,
+        "driver_cores": (clock.cpu1 - clock.cpu0) / (clock.t1 - clock.t0), "others": load.others,
     }  # fmt: skip
 
 
-def report(name: str, runs: list[dict], base: float | None) -> float:
-    steady = median([r["steady"] for r in runs])
-    cpu = median([r["driver_cpu_per_photo"] for r in runs])
-    ratio = f"{steady / base:5.2f}x" if base else "   - "
+HEADER = "photos/s {:>6}  end2end  main ms/ph  all ms/ph  drv cores  busy"
+
+
+def report(name: str, runs: list[dict], base: float | None, key: str = "steady") -> float:
+    """A table line; the ratio is of `key` (steady-state photos/s, or end to end) to `base`."""
+
+    def mid(key: str) -> float:
+        return median([r[key] for r in runs])
+
+    rate = mid(key)
+    ratio = f"{rate / base:5.2f}x" if base else "   - "
     print(
-        f"{name:<14} {steady:8.1f} {ratio}  {median([r['end_to_end'] for r in runs]):8.1f}  {cpu * 1000:8.3f}  "
-        f"{median([r['others'] for r in runs]):5.0%}",
+        f"{name:<14} {mid('steady'):8.2f} {ratio}  {mid('end_to_end'):7.3f}  {mid('main_cpu_per_photo') * 1000:10.3f}  "
+        f"{mid('driver_cpu_per_photo') * 1000:9.3f}  {mid('driver_cores'):9.2f}  {mid('others'):4.0%}",
         flush=True,
     )
-    return steady
+    return rate
 
 
 def orchestration(args, ray) -> None:
@@ -172,20 +183,23 @@ def orchestration(args, ray) -> None:
     print(
         f"\n1. stand-ins: {args.photos} photos of 96x72, batch {args.batch_size}, {args.wait * 1000:.0f} ms per batch"
     )
-    print(f"{'actors':<14} {'photos/s':>8} {'vs 1':>6}  {'end2end':>8}  {'drv ms/ph':>8}  {'busy':>5}")
-    base, cpu = None, []
+    print(f"{'actors':<14} " + HEADER.format("vs 1"))
+    base, last = None, []
     for actors in args.actors:
         runs = []
         for _ in range(args.repeats):
             runs.append(one_run(photos, WaitModels(args.wait), actors, 2 / max(args.actors), args.batch_size))
         rate = report(f"{actors} actor{'s' * (actors > 1)}", runs, base)
         base = base or rate
-        cpu += [r["driver_cpu_per_photo"] for r in runs]
-    per_photo = median(cpu)
+        last = runs
+    # the driver's main thread is the one that can't be spread: fetching, decoding and writing the results
+    per_photo = median([r["main_cpu_per_photo"] for r in last])
+    enough = "enough" if per_photo * GPUS * GPU_RATE <= 1 else "NOT enough"
     print(
-        f"driver: {per_photo * 1000:.3f} ms CPU per photo (median over all runs) -> one driver core writes "
-        f"~{1 / per_photo:,.0f} photos/s; {GPUS} GPUs x {GPU_RATE} photos/s = {GPUS * GPU_RATE:,} photos/s needs "
-        f"{GPUS * GPU_RATE * per_photo:.1f} driver cores",
+        f"driver main thread at {max(args.actors)} actors: {per_photo * 1000:.3f} ms CPU per photo -> it can write "
+        f"~{1 / per_photo:,.0f} photos/s; {GPUS} GPUs x {GPU_RATE} photos/s = {GPUS * GPU_RATE:,} photos/s would "
+        f"need {GPUS * GPU_RATE * per_photo:.1f} such threads ({enough} "
+        f"for one driver); Ray Data's scheduler threads add {median([r['driver_cores'] for r in last]):.2f} cores",
         flush=True,
     )
 
@@ -205,24 +219,27 @@ def real_models(args, ray) -> None:
         f"\n2. real-size models ({args.real_model} BLIP, ResNet-18, MiniLM; fp32, {args.tokens} tokens): "
         f"{args.real_photos} photos of 640x480, batch {args.real_batch}, {cores} cores"
     )
-    print(f"{'engine':<14} {'photos/s':>8} {'vs loop':>6}  {'end2end':>8}  {'drv ms/ph':>8}  {'busy':>5}")
-    runs = [one_run(photos, recipe, None, 0, args.real_batch) for _ in range(args.repeats)]
-    base = report("local loop", runs, None)
+    print(f"{'engine':<14} " + HEADER.format("vs loop"))
+    print("(vs loop: end to end, model loading and Ray's start-up included; too few batches for a steady rate)")
+    runs = [one_run(photos, recipe, None, 0, args.real_batch) for _ in range(args.real_repeats)]
+    base = report("local loop", runs, None, key="end_to_end")
     for actors in (1, 2):
-        runs = [one_run(photos, recipe, actors, cores / actors, args.real_batch) for _ in range(args.repeats)]
-        report(f"ray {actors} actor{'s' * (actors > 1)}", runs, base)
+        runs = [one_run(photos, recipe, actors, cores / actors, args.real_batch) for _ in range(args.real_repeats)]
+        report(f"ray {actors} actor{'s' * (actors > 1)}", runs, base, key="end_to_end")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--photos", type=int, default=2048)
+    parser.add_argument("--photos", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--wait", type=float, default=0.25, help="seconds of stand-in model time per batch")
+    parser.add_argument("--wait", type=float, default=1.0, help="seconds of stand-in model time per batch")
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2, 4, 8])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--real-repeats", type=int, default=1)
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument("--skip-orchestration", action="store_true")
     parser.add_argument("--real-model", choices=["base", "tiny"], default="base")
-    parser.add_argument("--real-photos", type=int, default=32)
+    parser.add_argument("--real-photos", type=int, default=16)
     parser.add_argument("--real-batch", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=20)
     args = parser.parse_args()
@@ -239,7 +256,8 @@ def main() -> None:
     )  # fmt: skip
     print(f"machine: {machine()}; Ray {ray.__version__}")
     try:
-        orchestration(args, ray)
+        if not args.skip_orchestration:
+            orchestration(args, ray)
         if not args.skip_real:
             real_models(args, ray)
     finally:

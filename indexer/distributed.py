@@ -106,10 +106,8 @@ class PhotoWorker:
         so only the photos they fail on become error rows (in `prepared`)."""
         try:
             return self._stages(items, prepared)
-        except Exception:  # noqa: BLE001 - find the photo it was; a batch of one re-raises below
-            if sum(not isinstance(p, str) for p in prepared) <= 1:
-                raise
-        log.warning("the models failed on a batch: trying its photos one by one", exc_info=True)
+        except Exception:  # noqa: BLE001 - find the photo it was
+            log.warning("the models failed on a batch: trying its photos one by one", exc_info=True)
         for i, p in enumerate(prepared):
             if not isinstance(p, str):
                 try:

@@ -10,14 +10,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from glimpse.indexer.distributed import RAY_ENV, PhotoWorker, RayOptions, index_folder_ray, write_manifest
-from glimpse.indexer.pipeline import Progress, index_folder
+from glimpse.indexer.pipeline import Progress, document_text, index_folder
 from glimpse.indexer.plan import WorkItem
 from glimpse.indexer.scan import FileEntry
 from glimpse.indexer.store import IndexStore
+from glimpse.indexer.types import Label
 from PIL import Image
 
 from tests.conftest import DATA, REPO, DemoEmbedder
@@ -189,10 +191,10 @@ def test_a_killed_driver_resumes_by_path(cluster, photos, tmp_path, tiny_models,
 
 
 # -- the worker, without a cluster --------------------------------------------------------------------------
-def manifest_batch(tmp_path, paths: list[Path]) -> dict[str, np.ndarray]:
+def manifest_batch(tmp_path, paths: list[Path], keep=None) -> dict[str, np.ndarray]:
     import pyarrow.parquet as pq
 
-    work = [WorkItem(FileEntry(p, p.name, 0, 0), "") for p in paths]
+    work = [WorkItem(FileEntry(p, p.name, 0, 0), "", keep=keep) for p in paths]
     table = pq.read_table(write_manifest(work, tmp_path / "work.parquet"))
     return {name: np.array(table.column(name).to_pylist(), dtype=object) for name in table.column_names}
 
@@ -234,3 +236,13 @@ def test_cli_index_on_the_cluster(cluster, library, tmp_path, minilm_models_env,
     assert json.loads(out)["added"] == 6
     code, out, _ = run_cli("stats", "--index", tmp_path / "idx", "--json")
     assert json.loads(out)["vectors"] == 6
+
+
+def test_worker_embeds_a_persons_caption_and_labels(tmp_path, recipe):
+    """A changed photo whose caption a person wrote: the models caption it, but their words are embedded."""
+    photo_like((64, 48)).save(tmp_path / "edited.jpg")
+    keep = SimpleNamespace(caption="my grandmother's garden", labels=[Label("daisy", 0.5)])
+    out = PhotoWorker(recipe)(manifest_batch(tmp_path, [tmp_path / "edited.jpg"], keep=keep))
+    expected = DemoEmbedder().embed_documents([document_text(keep.caption, keep.labels)])[0]
+    assert np.allclose(np.frombuffer(out["embedding"][0], np.float32), expected)
+    assert out["caption"][0] != keep.caption  # the models' own caption comes back too (kept beside the person's)
