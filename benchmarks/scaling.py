@@ -13,9 +13,11 @@
    while results stream in. Target: >= 3.5x with 4 actors, >= 6x with 8, vs 1. The driver's CPU per photo gives
    the rate one driver core can write, compared with 100 GPUs at ~200 photos/s each.
 2. Real-size models on this machine: BLIP-base architecture (random weights, benchmarks/common.py), ResNet-18
-   and MiniLM: the plain local loop (`index_folder`) vs Ray with 1 and 2 CPU actors (cores split between them).
+   and MiniLM: the plain local loop (`index_folder`) vs Ray with 1 and 2 CPU actors (cores split between them),
+   end to end (model loading, and Ray's start-up, included: a few batches give no steady rate).
 
-Medians over `--repeats`; the machine and how busy other programs kept it are printed.
+Medians over `--repeats` (`--real-repeats` for part 2); the machine and how busy other programs kept it ("busy":
+the share of all cores used by other processes) are printed.
 """
 
 from __future__ import annotations
