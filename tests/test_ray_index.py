@@ -26,7 +26,9 @@ from tests.conftest import DATA, REPO, DemoEmbedder
 from tests.images import bad_library, photo_like
 from tests.ray_models import POISON, TinyModels
 
-pytestmark = pytest.mark.slow
+# slow: a cluster and actor processes; a longer timeout than the suite's, since on a saturated 2-core machine
+# one run took 505 s (every retry is bounded, so a hang still ends)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 ACTORS = 2
 
