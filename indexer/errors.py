@@ -35,6 +35,11 @@ class ModelsUnavailable(GlimpseError):
         super().__init__(f"{len(missing)} models are missing:\n" + "\n".join(f"- {e}" for e in missing))
 
 
+class ClusterError(GlimpseError):
+    """Indexing on a Ray cluster could not start or went wrong as a whole (Ray missing, unreachable, the job
+    failed); what was written before stays, and the next run resumes."""
+
+
 class PortInUse(GlimpseError):
     """The web app's port is taken by another program."""
 

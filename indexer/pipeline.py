@@ -201,7 +201,34 @@ def index_folder(
     raised. `prune` removes such photos instead. `verify` re-hashes files whose size and mtime did not change and
     re-processes those whose bytes did.
     """
+
+    def run(root_id: int, work: list[WorkItem], summary: Summary) -> None:
+        models.load()  # only now: a run with nothing to do loads no model
+        lane_count, lane_threads = lane_plan(models.captioner.device, lanes=lanes)
+        with (
+            ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
+            Lanes(lane_count, lane_threads) as lane_pool,
+        ):
+            prepare = functools.partial(prepare_one, models=models)
+            for items, prepared in _prefetch(_batches(work, batch_size), pool, prepare):
+                good = [p for p in prepared if not isinstance(p, str)]
+                captions, labels, features = _infer_in_lanes(good, models, lane_pool)
+                vectors = embed_batch(*kept_text(items, prepared, captions, labels), models)
+                failed = write_batch(store, root_id, items, prepared, captions, labels, vectors, features)
+                tally(summary, items, prepared, failed)
+                progress.advance(len(items))
+
     progress = progress or Progress()
+    return index_with(run, root, store, models.embedder, batch_size, progress, prune=prune, verify=verify)
+
+
+def index_with(
+    run, root: str | Path, store: IndexStore, embedder, batch_size: int, progress: Progress, prune: bool = False,
+    verify: bool = False,
+) -> Summary:  # fmt: skip
+    """What every indexing engine shares: under the writer lock, refresh old embeddings, plan `root` (see
+    plan.py), then `run(root_id, work, summary)` when there is work (it writes the results batch by batch,
+    calling `tally` and `progress.advance`), and save the vectors, also when `run` is interrupted."""
     started = time.perf_counter()
     root = Path(root).expanduser().resolve()
     if not root.is_dir() and store.catalog.root_id(str(root)) is None:
@@ -209,40 +236,30 @@ def index_folder(
     summary = Summary()
     with store.writer_lock():
         catalog = store.catalog
-        refresh_embeddings(store, models.embedder, batch_size=max(batch_size, 256))
+        refresh_embeddings(store, embedder, batch_size=max(batch_size, 256))
         root_id = catalog.root_id(str(root), create=True)
         try:
             plan = Planner(root, store, root_id, summary, prune=prune, verify=verify, progress=progress).run()
             summary.unchanged = plan.unchanged
-            if plan.work:
-                models.load()  # only now: a run with nothing to do loads no model
             progress.start(len(plan.work))
-            if not plan.work:
-                return _finish(summary, started)
-            lane_count, lane_threads = lane_plan(models.captioner.device, lanes=lanes)
-            with (
-                ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="glimpse-decode") as pool,
-                Lanes(lane_count, lane_threads) as lane_pool,
-            ):
-                prepare = functools.partial(prepare_one, models=models)
-                for items, prepared in _prefetch(_batches(plan.work, batch_size), pool, prepare):
-                    good = [p for p in prepared if not isinstance(p, str)]
-                    captions, labels, features = _infer_in_lanes(good, models, lane_pool)
-                    vectors = embed_batch(*kept_text(items, prepared, captions, labels), models)
-                    failed = write_batch(store, root_id, items, prepared, captions, labels, vectors, features)
-                    summary.failed += failed
-                    summary.processed += len(items)
-                    for item, p in zip(items, prepared, strict=True):
-                        if not isinstance(p, str):
-                            if item.replaces is None:
-                                summary.added += 1
-                            else:
-                                summary.updated += 1
-                    progress.advance(len(items))
+            if plan.work:
+                run(root_id, plan.work, summary)
         finally:
             progress.close()
             store.save_vectors()
     return _finish(summary, started)
+
+
+def tally(summary: Summary, items: Sequence[WorkItem], prepared: Sequence, failed: list[tuple[str, str]]) -> None:
+    """Count a written batch in the run's summary (`prepared`: per item, anything, or the reason it failed)."""
+    summary.failed += failed
+    summary.processed += len(items)
+    for item, p in zip(items, prepared, strict=True):
+        if not isinstance(p, str):
+            if item.replaces is None:
+                summary.added += 1
+            else:
+                summary.updated += 1
 
 
 def _finish(summary: Summary, started: float) -> Summary:

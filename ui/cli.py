@@ -103,8 +103,14 @@ def cli(verbose: int) -> None:
     help="Vector index type, kept for later runs: auto = by size (exact below 50k, IVF below 2M, compressed IVF-PQ "
     "with exact re-ranking from 2M) [default: the index's choice, auto].",
 )  # fmt: skip
+@click.option(
+    "--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+    help="Run the models on a Ray cluster: its ADDRESS, `auto` (RAY_ADDRESS, or the cluster `ray start` began "
+    "here), or no value for a Ray on this machine. Photos must be at the same path on every worker; needs "
+    '`pip install "glimpse[ray]"` (docs/scaling.md).',
+)  # fmt: skip
 @_json_option
-def index(photos, index_dir, batch_size, workers, prune, verify, index_kind, as_json, **model_flags):
+def index(photos, index_dir, batch_size, workers, prune, verify, index_kind, ray_address, as_json, **model_flags):
     """Index (or re-index) the photos under PHOTOS. Only new and changed files are processed.
 
     Photos under a folder that can't be read are kept, marked offline; when PHOTOS itself is missing or empty
@@ -114,7 +120,9 @@ def index(photos, index_dir, batch_size, workers, prune, verify, index_kind, as_
     with _library(index_dir, **model_flags) as library:
         library.batch_size, library.workers = batch_size, workers
         try:
-            summary = library.index(photos, progress=TqdmProgress(), prune=prune, verify=verify, index_kind=index_kind)
+            summary = library.index(
+                photos, progress=TqdmProgress(), prune=prune, verify=verify, index_kind=index_kind, ray=ray_address
+            )
         except NotADirectoryError as e:
             raise click.BadParameter(str(e), param_hint="PHOTOS") from None
     lines = [

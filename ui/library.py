@@ -12,6 +12,7 @@ itself once. Errors are the library's typed exceptions; the front-ends turn them
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from glimpse.indexer.catalog import ImageRecord
@@ -38,6 +40,9 @@ from glimpse.search.similar import SimilarFinder
 from .curation import Curation
 from .ids import _names_an_id, _whole, photo_id
 
+if TYPE_CHECKING:
+    from glimpse.indexer.distributed import RayOptions
+
 log = logging.getLogger(__name__)
 
 FOLDER_DEPTH = 2  # folder filter choices: the roots and their folders this deep
@@ -56,6 +61,10 @@ def settings_for(index_dir: str | os.PathLike, **flags) -> ModelSettings:
     if (Path(index_dir).expanduser() / MANIFEST).is_file():
         return replace(settings, text_model=read_manifest(Path(index_dir).expanduser())["models"]["text"])
     return settings
+
+
+def _given(models: Models) -> Models:
+    return models
 
 
 @dataclass
@@ -99,6 +108,7 @@ class Library(Curation):
     ):
         self.index_dir = Path(index_dir).expanduser()
         self._models = models
+        self._given_models = models is not None
         self._settings = settings
         self.batch_size = batch_size
         self.workers = workers
@@ -112,6 +122,12 @@ class Library(Curation):
         if self._models is None:
             self._models = Models.from_settings(self._settings or settings_for(self.index_dir))
         return self._models
+
+    def _worker_models(self) -> Callable[[], Models]:
+        """What each Ray worker calls once to get its models: built from the settings, or the given objects."""
+        if self._given_models:
+            return functools.partial(_given, self._models)
+        return functools.partial(Models.from_settings, self._settings or settings_for(self.index_dir))
 
     # -- the read-only store --------------------------------------------------------------------------
     @property
@@ -292,31 +308,40 @@ class Library(Curation):
 
     # -- writing ----------------------------------------------------------------------------------------
     def index(
-        self,
-        folder: str | os.PathLike,
-        progress: Progress | None = None,
-        prune: bool = False,
-        verify: bool = False,
-        index_kind: str | None = None,
-    ) -> Summary:
+        self, folder: str | os.PathLike, progress: Progress | None = None, prune: bool = False, verify: bool = False,
+        index_kind: str | None = None, ray: str | RayOptions | None = None,
+    ) -> Summary:  # fmt: skip
         """Index (or re-index) `folder` into this library's index, creating the index if needed.
 
         Photos that can't be seen (a folder that could not be listed; the whole folder missing, empty or unreadable,
         which raises LibraryOffline) are kept and marked offline, unless `prune`. `verify` re-hashes every file to
         find the ones whose bytes changed under the same size and mtime (see `index_folder`). `index_kind` chooses the
-        vector index type for this and later runs (see `IndexStore.set_index_kind`)."""
+        vector index type for this and later runs (see `IndexStore.set_index_kind`). `ray`: run the models on a Ray
+        cluster, an address or "auto" or "local" (see indexer/distributed.py), with this library's model settings on
+        every worker (or, when the library was given model objects, those objects, shipped)."""
         root = Path(folder).expanduser().resolve()
         known = set(self.roots())
         if not root.is_dir() and root not in known:
             raise NotADirectoryError(f"{root} is not a folder on this machine")
-        self.models.check()  # every missing model named at once, before the index is touched; none loaded yet
+        # every missing model named at once, before the index is touched; none loaded yet. On a cluster the
+        # workers load the image models: this machine needs only the text model
+        self.models.check(("captioner", "classifier", "embedder") if ray is None else ("embedder",))
         with self._writable(self.models.ids()) as store:
             if index_kind:
                 store.set_index_kind(index_kind)
-            summary = index_folder(
-                root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress,
-                prune=prune, verify=verify,
-            )  # fmt: skip
+            if ray is None:
+                summary = index_folder(
+                    root, store, self.models, batch_size=self.batch_size, workers=self.workers, progress=progress,
+                    prune=prune, verify=verify,
+                )  # fmt: skip
+            else:
+                from glimpse.indexer.distributed import RayOptions, index_folder_ray
+
+                options = ray if isinstance(ray, RayOptions) else RayOptions(address=ray)
+                summary = index_folder_ray(
+                    root, store, self.models, self._worker_models(), options, batch_size=self.batch_size,
+                    progress=progress, prune=prune, verify=verify,
+                )  # fmt: skip
         if root not in known:
             for listener in self._root_listeners:
                 listener(root)
