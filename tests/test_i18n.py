@@ -4,12 +4,15 @@ handlers answering each visitor in their language while the API stays plain Engl
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import DATA
 
 UI = Path(__file__).resolve().parent.parent / "ui"
 
@@ -43,6 +46,8 @@ def test_every_key_the_code_uses_is_in_the_catalog_and_frontend_keys_have_no_pla
         assert f"review.done.{action}" in EN
     for state in ("unreviewed", "approved", "edited", "skipped"):
         assert f"review.state.{state}" in EN
+    for field in ("caption", "labels", "name", "kind"):
+        assert f"field.{field}" in EN
 
 
 def test_t_fills_placeholders_and_falls_back_to_english():
@@ -51,6 +56,18 @@ def test_t_fills_placeholders_and_falls_back_to_english():
     assert t("page.line", "es", number=2, pages=5, photos="40 fotos") == "Página **2** de **5** · 40 fotos"
     assert t("tab.search", "fr") == "Search" == t("tab.search", None)
     assert t("tab.search", "es") == "Buscar"
+
+
+def test_api_descriptions_get_english_instead_of_translation_keys():
+    from glimpse.ui.i18n import I18N, english
+
+    marker = str(I18N("index.folder"))
+    assert marker.startswith("__i18n__")
+    info = {"parameters": [{"label": I18N("index.folder"), "default": ["x", 1, None]},
+                           {"label": {"_type": "translation_metadata", "key": "search.k"}},
+                           {"label": f"{marker} ({marker})"}]}  # fmt: skip
+    assert english(info) == {"parameters": [{"label": "Folder", "default": ["x", 1, None]}, {"label": "Results"},
+                                            {"label": "Folder (Folder)"}]}  # fmt: skip
 
 
 # -- dates and numbers -------------------------------------------------------------------------------------------
@@ -183,6 +200,8 @@ def test_views_in_spanish():
     detail = views.detail_markdown(hit, "es")
     assert "**Tomada** 12 jun 2021\\, 10\\:20 \\(EXIF\\)" in detail and "[Abrir el original](" in detail
     assert "**Tamaño** 640 × 480 px" in detail and "**Puntuación** 0,812" in detail
+    found = views.detail_markdown(_hit(matched={"caption": ["gato"], "name": ["gato"]}), "es")
+    assert "**Palabras encontradas** gato (descripción) · gato (nombre)" in found
     assert views.page_markdown(2, 52, 1234, "es") == "Página **2** de **52** · 1.234 fotos"
     assert views.page_markdown(1, 1, 1, "en") == "Page **1** of **1** · 1 photo"
     assert views.failures_markdown(1, "es").endswith("1 archivo (se reintentan cuando cambian)")
@@ -293,3 +312,47 @@ def test_serve_lang_reaches_the_app(run_cli, tmp_path, monkeypatch):
     assert run_cli("serve", "--index", tmp_path / "idx")[0] == 0 and seen["language"] == "auto"
     code, _, err = run_cli("serve", "--lang", "fr", "--index", tmp_path / "idx")
     assert code == 2 and "fr" in err
+
+
+# -- the running app (slow): handlers per visitor, the API plain -------------------------------------------------
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, tiny_models):
+    """The URL of a running app over data/photos and the imported captions (tiny models)."""
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+
+    from tests.ui_helpers import make_index, serving
+
+    root = tmp_path_factory.mktemp("ui-i18n-api")
+    library = Library(make_index(root / "index", DATA, tiny_models), tiny_models)
+    demo = build_app(library, thumbs_dir=root / "thumbs")
+    with serving(demo, library) as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_the_app_answers_each_visitor_in_their_language(served):
+    from gradio_client import Client
+
+    spanish = Client(served, verbose=False, headers={"Accept-Language": "es-ES,es;q=0.9"})
+    _, status = spanish.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")
+    assert status.startswith("**") and "para «dog on the beach»" in status and "las mejores primero" in status
+    chose_english = Client(served, verbose=False, headers={"Accept-Language": "es", "Cookie": "glimpse_lang=en"})
+    _, status = chose_english.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")
+    assert "for “dog on the beach”" in status and "best first" in status
+    assert spanish.predict(api_name="/language") == "es" and chose_english.predict(api_name="/language") == "en"
+
+
+@pytest.mark.slow
+def test_the_api_stays_plain_english_data(served):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    spanish = Client(served, verbose=False, headers={"Accept-Language": "es"})
+    api = json.dumps(spanish.view_api(print_info=False, return_format="dict"))
+    assert "__i18n__" not in api and "translation_metadata" not in api
+    results = spanish.predict("dog on the beach", 5, api_name="/search")
+    assert results[0]["caption"] == "a dog running on a sandy beach"
+    assert "__i18n__" not in json.dumps(results)
+    with pytest.raises(AppError, match="is not a date"):  # API errors are English for every caller
+        spanish.predict("dog", 5, "", "", "last week", api_name="/search")

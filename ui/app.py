@@ -20,7 +20,7 @@ from . import layout as parts
 from . import tempdir
 from .handlers import Handlers
 from .i18n import I18N as L
-from .i18n import NAMES
+from .i18n import NAMES, english
 from .language import CHOICES, SWITCH_JS
 from .library import Library
 from .thumbs import Thumbnails
@@ -104,6 +104,8 @@ def build_app(
         _wire_review(ui, layout, demo)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
     demo.glimpse_language = language
+    api_info = demo.get_api_info  # the API's description names parameters by their labels: in English, as keys
+    demo.get_api_info = lambda *args, **kwargs: english(api_info(*args, **kwargs))
     return demo
 
 

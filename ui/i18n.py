@@ -8,9 +8,12 @@ Keys that the layout hands to `I18N` are shown by the frontend, which reads them
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 
 import gradio as gr
+from gradio.i18n import I18nData
 
 from .upload import ACCEPTED
 
@@ -107,6 +110,10 @@ EN: dict[str, str] = {
     "date.exif": "{date} (EXIF)",
     "date.file": "{date} (file date: no EXIF date)",
     "score.parts": ": {meaning} for the meaning, +{words} for the words",
+    "field.caption": "caption",
+    "field.labels": "labels",
+    "field.name": "name",
+    "field.kind": "kind",
     "status.type": "Type what you are looking for, then press **Enter**.",
     "status.label": "label *{label}*",
     "status.folder": "in *{folder}*",
@@ -328,6 +335,10 @@ ES: dict[str, str] = {
     "date.exif": "{date} (EXIF)",
     "date.file": "{date} (fecha del archivo: sin fecha EXIF)",
     "score.parts": ": {meaning} por el significado, +{words} por las palabras",
+    "field.caption": "descripción",
+    "field.labels": "etiquetas",
+    "field.name": "nombre",
+    "field.kind": "tipo",
     "status.type": "Escribe lo que buscas y pulsa **Intro**.",
     "status.label": "etiqueta *{label}*",
     "status.folder": "en *{folder}*",
@@ -506,3 +517,22 @@ def day(moment: datetime, lang: str = "en") -> str:
 def day_and_time(moment: datetime, lang: str = "en") -> str:
     """A date and time: Jul 14, 2023, 09:30 (en), 14 jul 2023, 09:30 (es)."""
     return f"{day(moment, lang)}, {moment:%H:%M}"
+
+
+MARKER = re.compile(r'__i18n__(\{"__type__": "translation_metadata", "key": "[^"]*"\})')
+
+
+def english(value):
+    """`value` (the app's API description, any JSON-like data) with every translation key that Gradio put in it
+    (a component's `I18N(...)` label) replaced by its English text: API clients see plain English, never keys."""
+    if isinstance(value, I18nData):
+        return EN.get(value.key, value.key)
+    if isinstance(value, dict):
+        if "translation_metadata" in (value.get("__type__"), value.get("_type")) and isinstance(value.get("key"), str):
+            return EN.get(value["key"], value["key"])
+        return {k: english(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(english(v) for v in value)
+    if isinstance(value, str) and "__i18n__" in value:
+        return MARKER.sub(lambda m: english(json.loads(m.group(1))), value)
+    return value

@@ -165,13 +165,20 @@ def similar_status(of: str, shown: int, lang: str = "en") -> str:
     return t("similar.found.one" if shown == 1 else "similar.found.other", lang, n=number(shown, lang), of=of)
 
 
+FIELDS = ("caption", "labels", "name", "kind")  # where a search found the query's words (Hit.matched)
+
+
+def field_name(field: str, lang: str = "en") -> str:
+    return t(f"field.{field}", lang) if field in FIELDS else md_escape(field)
+
+
 def detail_markdown(photo: Hit, lang: str = "en") -> str:
     lines = [f"### {md_escape(photo.caption) or t('detail.no_caption', lang)}", ""]
     if photo.score is not None:
         lines.append(t("detail.score", lang, score=number(photo.score, lang, 3), parts=score_parts(photo, lang)) + "  ")
         if photo.matched:
             found = {field: ", ".join(map(md_escape, words)) for field, words in photo.matched.items()}
-            where = " · ".join(f"{words} ({field})" for field, words in found.items())
+            where = " · ".join(f"{words} ({field_name(field, lang)})" for field, words in found.items())
             lines.append(t("detail.words", lang, where=where) + "  ")
         if photo.kinds:
             lines.append(t("detail.kind", lang, kinds=md_escape("; ".join(photo.kinds))) + "  ")
