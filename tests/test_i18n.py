@@ -45,7 +45,7 @@ def test_every_key_the_code_uses_is_in_the_catalog_and_frontend_keys_have_no_pla
     for action in ("approve", "edit", "skip"):
         assert f"review.done.{action}" in EN
     for state in ("unreviewed", "approved", "edited", "skipped"):
-        assert f"review.state.{state}" in EN
+        assert f"review.state.{state}" in EN and f"review.states.{state}" in EN
     for field in ("caption", "labels", "name", "kind"):
         assert f"field.{field}" in EN
 
@@ -210,6 +210,9 @@ def test_views_in_spanish():
     assert views.stats_markdown(stats, "es").startswith("**1.234** fotos indexadas · **0** no se pudieron leer")
     assert "índice de 2,5 MB" in views.stats_markdown(stats, "es")
     assert views.review_where(hit, None, True, "es").endswith("sin revisar · escrita por una persona")
+    assert views.review_where(hit, "approved", False, "es").endswith("aprobada · escrita por los modelos")
+    assert views.review_page_markdown(1, 1, 0, "approved", "es") == "No hay fotos aprobadas."
+    assert views.review_page_markdown(1, 1, 0, "edited", "en") == "No photos edited."
 
 
 def test_search_status_in_spanish():

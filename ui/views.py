@@ -231,10 +231,12 @@ def alt_count(text: str | None, lang: str = "en") -> str:
 REVIEW_STATES = ("unreviewed", "approved", "edited", "skipped")
 
 
-def review_state(review: str | None, lang: str = "en") -> str:
-    """A review state in words ("not yet reviewed" for none); an unknown one literally (Markdown)."""
+def review_state(review: str | None, lang: str = "en", plural: bool = False) -> str:
+    """A review state in words ("not yet reviewed" for none), said of one photo or of several (`plural`: Spanish
+    adjectives agree); an unknown one literally (Markdown)."""
     review = review or "unreviewed"
-    return t(f"review.state.{review}", lang) if review in REVIEW_STATES else md_escape(review)
+    key = f"review.{'states' if plural else 'state'}.{review}"
+    return t(key, lang) if review in REVIEW_STATES else md_escape(review)
 
 
 def review_where(hit: Hit, review: str | None, human: bool, lang: str = "en") -> str:
@@ -245,7 +247,7 @@ def review_where(hit: Hit, review: str | None, human: bool, lang: str = "en") ->
 
 def review_page_markdown(number: int, pages: int, total: int, show: str, lang: str = "en") -> str:
     if not total:
-        return t("review.none", lang, show=review_state(show, lang))
+        return t("review.none", lang, show=review_state(show, lang, plural=True))
     return page_markdown(number, pages, total, lang)
 
 
