@@ -28,7 +28,8 @@ def test_the_app_works_before_any_index_exists(handlers):
     search, browse = handlers.layout.search, handlers.layout.library
     shown = handlers.search_gallery("a dog", 10, "", "", None, None)
     assert shown[search.results.gallery]["value"] == [] and shown[search.results.photos] == []
-    assert "No index yet" in shown[search.status] and "Index tab" in shown[search.status]
+    assert not shown[search.results.gallery]["visible"]  # no empty box under the message
+    assert shown[search.status] == "No photos yet: index a folder in the **Index** tab."  # no CLI backticks
     with pytest.raises(gr.Error, match="no index at"):
         handlers.search_api("a dog")
     page = handlers.browse(1, "date", "")
@@ -37,11 +38,51 @@ def test_the_app_works_before_any_index_exists(handlers):
     caption, labels = handlers.describe(str(DATA / "pets" / "chelsea.jpg"))  # Describe needs no index
     assert caption.strip() and len(labels) == 3
     status, groups = handlers.duplicates_view(0.85)
-    assert "No index yet" in status and groups == []
-    with pytest.raises(gr.Error, match="no index at"):
-        handlers.similar_to_upload(str(DATA / "pets" / "chelsea.jpg"), 5)
-    with pytest.raises(gr.Error, match="Choose a photo"):
-        handlers.similar_to_photo(None, 5)
+    assert "index a folder" in status and "`" not in status and groups == []
+    # the tabs' own events say what failed in place (no toast); the photo stays in the Describe tab
+    describe = handlers.layout.describe
+    shown = handlers.similar_to_upload(str(DATA / "pets" / "chelsea.jpg"), 5)
+    assert set(shown) == {describe.status} and "Could not find similar photos" in shown[describe.status]
+    assert "no index at" in shown[describe.status]
+    shown = handlers.similar_to_photo(None, 5)
+    assert "Choose a photo" in shown[search.status] and shown[search.results.gallery]["value"] == []
+
+
+def test_the_describe_tab_says_what_failed_in_place(handlers, tmp_path):
+    """A photo that can't be read leaves the preview with its caption; a failure that is not the photo's keeps it."""
+    import gradio as gr
+    from glimpse.ui.views import md_escape
+
+    describe = handlers.layout.describe
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes((DATA / "food" / "coffee.jpg").read_bytes()[:4000])
+    shown = handlers.describe_view(str(truncated))
+    assert shown[describe.photo] is None and shown[describe.caption] == "" and shown[describe.labels] is None
+    assert (
+        shown[describe.status].startswith("### ⚠ Could not describe this photo\n")
+        and "truncated" in shown[describe.status]
+    )
+    with pytest.raises(gr.Error, match="can't be read as a photo"):  # the API's endpoint still raises
+        handlers.describe(str(truncated))
+    shown = handlers.describe_view(str(DATA / "pets" / "chelsea.jpg"))
+    assert shown[describe.caption].strip() and shown[describe.status] == "" and describe.photo not in shown
+    assert describe.status not in handlers.describe_view(None)  # the photo cleared: the message stays
+
+    refused = handlers.refused_upload('{"names": ["notes.txt"], "at": 1}')  # named by the page's script
+    assert (
+        refused[describe.photo] is None
+        and md_escape("notes.txt is a .txt file, not a photo") in refused[describe.status]
+    )
+    odd = handlers.refused_upload('{"names": ["IMG_1.HEIC"], "at": 2}')  # a photo the browser has no type for
+    assert md_escape("IMG_1.HEIC is not a photo the browser can upload") in odd[describe.status]
+
+
+def test_find_similar_names_what_the_gallery_holds():
+    from glimpse.ui.views import similar_placeholder, similar_status
+
+    status = similar_status("“a cup” (<code>coffee\\.jpg</code>)", 3, "coffee.jpg")
+    assert status.startswith("### Photos like coffee\\.jpg\n**3** photos look like")
+    assert similar_placeholder("coffee.jpg") == "Showing photos like coffee.jpg. Type words to search again."
 
 
 def test_building_the_app_does_not_load_models_or_launch(tmp_path, tiny_blip, resnet_weights):

@@ -48,6 +48,21 @@ CSS = """
   overflow-wrap: anywhere; }
 .gl-group { margin-top: 10px; }
 .gl-actions { align-items: center; }
+/* a long caption stops after five lines in its tile (the detail view shows all of it) */
+.gl-tiles .caption-label { display: -webkit-box !important; -webkit-box-orient: vertical; -webkit-line-clamp: 5;
+  line-clamp: 5; overflow: hidden !important; padding-bottom: 0 !important; margin-bottom: 8px; }
+.gl-table td, .gl-table th { overflow-wrap: anywhere; }  /* long paths wrap inside their column */
+/* phones (390 px): two tiles a row, the detail view under the gallery, the pager on one line */
+@media (max-width: 640px) {
+  .gl-tiles .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+  .gl-detail { border-left: 0; padding-left: 0; }
+  .gl-pager { flex-wrap: wrap !important; }
+  .gl-pager > button { flex: 1 1 0 !important; min-width: 0 !important; }
+  .gl-pager > .form { flex: 0 0 84px !important; min-width: 0 !important; }
+  .gl-pager > .form > .block { min-width: 0 !important; flex: 1 1 auto !important; }
+  .gl-pager > .block { flex: 1 1 100% !important; }  /* the page count, on a line of its own */
+  .tab-container button { padding-left: 10px !important; padding-right: 10px !important; }
+}
 .gl-top { align-items: flex-start; }
 #language { flex-grow: 0; min-width: 220px; }
 """
@@ -118,7 +133,7 @@ def lay_out(library: Library, examples: Path | None) -> Layout:
             [(name, lang) for lang, name in NAMES.items()], value=None, label=L("app.language"), elem_id="language",
             scale=0, min_width=220,
         )  # fmt: skip
-    with gr.Tabs() as tabs:
+    with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in reach on a phone, not behind a "⋯" menu
         with gr.Tab(L("tab.search"), id="search"):
             search = parts.search_tab()
         with gr.Tab(L("tab.describe"), id="describe"):
@@ -143,6 +158,7 @@ def _wire_search(ui: Handlers, layout: Layout) -> None:
     gr.on(
         [search.query.submit], ui.search_gallery, search.inputs, search.outputs, api_name="search_gallery",
         api_visibility="undocumented", concurrency_id="search", concurrency_limit=4,
+        show_progress_on=[search.status, search.results.gallery],
     )  # fmt: skip
     gr.api(ui.search_api, api_name="search", concurrency_id="search", concurrency_limit=4)
     for panel, name in ((search.results, "search_detail"), (layout.library.results, "library_detail")):
@@ -156,13 +172,16 @@ def _wire_search(ui: Handlers, layout: Layout) -> None:
 
 
 def _wire_similar(ui: Handlers, layout: Layout) -> None:
-    search, api = layout.search, layout.similar_api
-    outputs = [*search.outputs, layout.tabs]
+    search, api, describe = layout.search, layout.similar_api, layout.describe
+    outputs, shown = [*search.outputs, layout.tabs], [search.status, search.results.gallery]
     for panel, name in ((search.results, "similar_to_result"), (layout.library.results, "similar_to_library_photo")):
-        panel.similar.click(ui.similar_to_photo, [panel.chosen, search.k], outputs, api_name=name, **QUICK)
-    layout.describe.similar.click(
-        ui.similar_to_upload, [layout.describe.photo, search.k], outputs, api_name="similar_to_upload",
-        api_visibility="undocumented", concurrency_id="describe", concurrency_limit=1,
+        panel.similar.click(
+            ui.similar_to_photo, [panel.chosen, search.k], outputs, api_name=name, show_progress_on=shown, **QUICK
+        )
+    describe.similar.click(
+        ui.similar_to_upload, [describe.photo, search.k], [*outputs, *describe.upload_outputs],
+        api_name="similar_to_upload", api_visibility="undocumented", concurrency_id="describe", concurrency_limit=1,
+        show_progress_on=shown,
     )  # fmt: skip
     gr.on(
         [], ui.similar_api, [api.photo_id, api.image, api.k], api.results, api_name="similar",
@@ -191,14 +210,18 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     )  # fmt: skip
     for button, step, name in ((lib.previous, -1, "browse_previous"), (lib.next, 1, "browse_next")):
         button.click(ui.browse_step(step), inputs, outputs, api_name=name, **QUICK)
-    index.start.click(
-        ui.index, [index.folder], [index.result], api_name="index", concurrency_id="index", concurrency_limit=1
-    ).then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
+    indexing = dict(api_visibility="undocumented", concurrency_id="index", concurrency_limit=1)
+    indexed = index.start.click(ui.index_view, [index.folder], [index.result], api_name="index_view", **indexing)
+    indexed.then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
         ui.browse, inputs, outputs, api_name="browse_after_index", **QUICK
     )
-    index.reembed.click(
-        ui.reembed, [index.text_model], [index.result], api_name="reembed", concurrency_id="index", concurrency_limit=1
-    )
+    index.reembed.click(ui.reembed_view, [index.text_model], [index.result], api_name="reembed_view", **indexing)
+    # the API's own endpoints: the same work, but a failure is an error for the caller, not a line on the page
+    gr.on([], ui.index, [index.folder], [index.result], api_name="index", concurrency_id="index", concurrency_limit=1)
+    gr.on(
+        [], ui.reembed, [index.text_model], [index.result], api_name="reembed", concurrency_id="index",
+        concurrency_limit=1,
+    )  # fmt: skip
 
 
 def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
@@ -251,6 +274,32 @@ def _wire_language(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     layout.language.input(None, [layout.language], None, js=SWITCH_JS, api_visibility="private")
 
 
+# A file the browser refuses to upload into the Describe tab's photo (not image/*: Gradio would only toast it and
+# keep the previous photo on show) is named to the app through a hidden textbox instead, which says so in place.
+REFUSED_UPLOADS = """
+() => {
+  const refuse = (event, files) => {
+    const refused = [...(files || [])].filter((file) => !file.type.startsWith("image/"));
+    const box = document.querySelector("#photo-refused textarea, #photo-refused input");
+    if (!refused.length || !box) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    if (event.target instanceof HTMLInputElement) event.target.value = "";
+    box.value = JSON.stringify({ names: refused.map((file) => file.name), at: Date.now() });  // new each time
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const inPhoto = (event) => event.target instanceof Element && event.target.closest("#photo");
+  document.addEventListener("change", (event) => {
+    if (inPhoto(event) && event.target.type === "file") refuse(event, event.target.files);
+  }, true);
+  document.addEventListener("drop", (event) => {
+    if (inPhoto(event)) refuse(event, event.dataTransfer && event.dataTransfer.files);
+  }, true);
+}
+"""
+SCRIPTS = f"() => {{ ({SHORTCUTS.strip()})(); ({REFUSED_UPLOADS.strip()})(); }}"  # the page's js= (server.py)
+
+
 def _wire_tools(ui: Handlers, layout: Layout) -> None:
     dup, describe = layout.duplicates, layout.describe
     gr.on(
@@ -259,6 +308,14 @@ def _wire_tools(ui: Handlers, layout: Layout) -> None:
     )  # fmt: skip
     gr.api(ui.duplicates_api, api_name="duplicates", concurrency_id="duplicates", concurrency_limit=1)
     describe.photo.change(
-        ui.describe, [describe.photo], [describe.caption, describe.labels], api_name="describe",
-        concurrency_id="describe", concurrency_limit=1,
+        ui.describe_view, [describe.photo], describe.upload_outputs, api_name="describe_view",
+        api_visibility="undocumented", concurrency_id="describe", concurrency_limit=1,
+        show_progress_on=[describe.caption, describe.labels],
     )  # fmt: skip
+    describe.refused.change(
+        ui.refused_upload, [describe.refused], describe.upload_outputs, api_name="refused_upload", **QUICK
+    )
+    gr.on(
+        [], ui.describe, [describe.photo], [describe.caption, describe.labels], api_name="describe",
+        concurrency_id="describe", concurrency_limit=1,
+    )  # fmt: skip  # the API's: errors are errors for the caller

@@ -1,8 +1,10 @@
 """The web app's event functions: each takes what the components hold, calls the Library, and returns what the
-components show. Library errors arrive as typed exceptions and leave as readable messages (`gr.Error`)."""
+components show. Library errors arrive as typed exceptions and leave as readable messages: raised (`gr.Error`) by
+the API endpoints, shown in the tab itself by the tabs' own events (see messages.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from pathlib import Path
@@ -20,11 +22,11 @@ from . import i18n, language, views
 from .i18n import t
 from .layout import ResultsPanel
 from .library import Library
-from .messages import fail, readable
+from .messages import Failure, fail, failure_markdown, in_place, no_index, readable
 from .progress import GradioProgress
 from .review_handlers import ReviewHandlers
 from .thumbs import PREVIEW, Thumbnails
-from .upload import check_upload
+from .upload import ACCEPTED, check_upload
 from .views import DuplicateView
 
 if TYPE_CHECKING:
@@ -116,14 +118,17 @@ class Handlers(ReviewHandlers):
     def save_caption_of(self, panel: ResultsPanel):
         """The Save button of `panel`'s detail view: the caption becomes the photo's own, searchable at once."""
 
-        @readable
-        def save(photo_id, caption, request: gr.Request | None = None) -> dict:
+        @in_place("save", lambda _handlers, message, _lang: {panel.saved: message})
+        def save(_handlers, photo_id, caption, request: gr.Request | None = None) -> dict:
             if photo_id is None:
                 raise fail(t("error.choose_photo", self.lang(request)))
             record = self.library.edit(photo_id, caption=caption)
             return {panel.caption: record.caption, panel.saved: views.saved_markdown(record, self.lang(request))}
 
-        return save
+        def save_caption(photo_id, caption, request: gr.Request | None = None) -> dict:
+            return save(self, photo_id, caption, request)  # in_place passes the handlers first
+
+        return save_caption
 
     @readable
     def edit_api(
@@ -137,26 +142,32 @@ class Handlers(ReviewHandlers):
             record = self.library.edit(photo_id, caption or None, add_labels or (), remove_labels or ())
         return views.record_api(record)
 
-    def _results(self, hits: list[Hit], status: str, lang: str, caption=views.tile_caption) -> dict:
-        """A new set of results in the Search tab: gallery, status and photos, with the detail view closed."""
+    def _results(self, hits: list[Hit], status: str, lang: str = "en", caption=views.tile_caption, query=None) -> dict:
+        """A new set of results in the Search tab: gallery (hidden when empty), status and photos, with the detail
+        view closed; `query`: the search box's update (by default, its usual placeholder back)."""
         panel = self.layout.search.results
-        gallery = gr.update(value=[self.tile(h, caption(h, lang)) for h in hits], selected_index=None)
+        tiles = [self.tile(h, caption(h, lang)) for h in hits]
         return {
-            panel.gallery: gallery,
+            panel.gallery: gr.update(value=tiles, selected_index=None, visible=bool(tiles)),
             self.layout.search.status: status,
             panel.photos: hits,
             panel.detail: gr.update(visible=False),
+            self.layout.search.query: query or gr.update(placeholder=t("search.placeholder", lang)),
         }
 
+    def _failed_search(self, message: str, lang: str = "en") -> dict:
+        """The Search tab after a search or a Find similar failed: the message, and no stale results."""
+        return self._results([], message, lang)
+
     # -- search -----------------------------------------------------------------------------------------
-    @readable
+    @in_place("search", _failed_search)
     def search_gallery(self, query, k, label, folder, since, until, request: gr.Request | None = None) -> dict:
         lang = self.lang(request)
         try:
             filters = _filters(label, folder, since, until, lang)
             results = self.library.search(query or "", k=int(k), filters=filters)
-        except IndexNotFound as e:
-            return self._results([], views.no_index_status(e, lang), lang)
+        except IndexNotFound:
+            return self._results([], no_index(lang), lang)
         caption = views.closest_caption if results.no_good_match else views.tile_caption
         return self._results(results.hits, views.search_status(results, len(results.hits), lang), lang, caption)
 
@@ -178,14 +189,20 @@ class Handlers(ReviewHandlers):
         return [api_result(hit, results.no_good_match) for hit in results.hits]
 
     # -- find similar -----------------------------------------------------------------------------------
-    def _similar(self, hits: list[Hit], of: str, lang: str) -> dict:
-        """Look-alikes shown like search results, in the Search tab (which opens)."""
+    def _similar(self, hits: list[Hit], of: str, name: str, lang: str) -> dict:
+        """Look-alikes shown like search results, in the Search tab (which opens), under a heading that says what
+        the gallery holds now ("Photos like coffee.jpg"); the search box is emptied and says so too. `of`: the
+        photo in a sentence (Markdown), `name`: its file name (plain text)."""
+        query = gr.update(value="", placeholder=views.similar_placeholder(name, lang))
         return {
-            **self._results(hits, views.similar_status(of, len(hits), lang), lang),
+            **self._results(hits, views.similar_status(of, len(hits), name, lang), lang, query=query),
             self.layout.tabs: gr.Tabs(selected="search"),
         }
 
-    @readable
+    def _failed_similar(self, message: str, lang: str = "en") -> dict:
+        return {**self._failed_search(message, lang), self.layout.tabs: gr.Tabs(selected="search")}
+
+    @in_place("similar", _failed_similar)
     def similar_to_photo(self, photo_id, k, request: gr.Request | None = None) -> dict:
         """Search-tab gallery of the photos that look like indexed photo `photo_id` (a tile's Find similar)."""
         lang = self.lang(request)
@@ -194,9 +211,18 @@ class Handlers(ReviewHandlers):
         photo_id = int(photo_id)
         hits = self.library.similar(photo_id, k=int(k))
         record = self.library.records([photo_id]).get(photo_id)
-        return self._similar(hits, views.photo_title(hit_for(record)) if record else t("similar.it", lang), lang)
+        if record is None:
+            return self._similar(hits, t("similar.it", lang), t("similar.chosen", lang), lang)
+        return self._similar(hits, views.photo_title(hit_for(record)), Path(record.path).name, lang)
 
-    @readable
+    def _failed_upload(self, message: str, photo: bool = True) -> dict:
+        """The Describe tab after its photo could not be described: the message, no caption or labels left from
+        before, and, when the photo itself is refused (`photo`), no photo either (its preview would stay)."""
+        describe = self.layout.describe
+        return {describe.status: message, describe.caption: "", describe.labels: None,
+                **({describe.photo: None} if photo else {})}  # fmt: skip
+
+    @in_place("similar", lambda self, message, _lang: {self.layout.describe.status: message})
     def similar_to_upload(self, path, k, request: gr.Request | None = None) -> dict:
         """Search-tab gallery of the indexed photos that look like the photo in the Describe tab."""
         lang = self.lang(request)
@@ -204,7 +230,8 @@ class Handlers(ReviewHandlers):
             raise fail(t("error.drop_photo", lang))
         path = check_upload(path, lang)
         hits = self._like_upload(path, int(k), lang)
-        return self._similar(hits, t("similar.upload", lang, name=views.md_code(path.name)), lang)
+        of = t("similar.upload", lang, name=views.md_code(path.name))
+        return {**self._similar(hits, of, path.name, lang), self.layout.describe.status: ""}
 
     def _like_upload(self, path: Path, k: int, lang: str = "en") -> list[Hit]:
         try:
@@ -231,15 +258,15 @@ class Handlers(ReviewHandlers):
         return [api_result(hit) for hit in hits]
 
     # -- duplicates -------------------------------------------------------------------------------------
-    @readable
+    @in_place("duplicates", lambda _self, message, _lang: (message, []))
     def duplicates_view(self, threshold, request: gr.Request | None = None):
         """The Duplicates tab: a status line, and the first groups of copies with their tiles."""
         lang = self.lang(request)
         threshold = float(NEAR_THRESHOLD if threshold is None else threshold)
         try:
             groups = self.library.duplicates(threshold)
-        except IndexNotFound as e:
-            return views.no_index_status(e, lang), []
+        except IndexNotFound:
+            return no_index(lang), []
         shown = groups[:DUPLICATE_GROUPS]
         records = self.library.records([i for g in shown for i in g.ids[:DUPLICATE_TILES]])
         out = []
@@ -267,11 +294,14 @@ class Handlers(ReviewHandlers):
         return [g.as_dict() for g in groups]
 
     # -- describe ---------------------------------------------------------------------------------------
+    def describe(self, path):
+        """The `describe` API: an uploaded photo's caption and labels (its messages in English)."""
+        return self._describe(path, lang="en")
+
     @readable
-    def describe(self, path, request: gr.Request | None = None):
+    def _describe(self, path, lang: str = "en"):
         if not path:
             return "", None
-        lang = self.lang(request)
         path = check_upload(path, lang)
         try:
             caption, labels = self.library.describe(path)
@@ -279,8 +309,42 @@ class Handlers(ReviewHandlers):
             raise fail(t("error.unreadable_upload", lang, name=path.name, reason=e)) from e
         return caption, views.label_bars(labels, top=3)
 
+    def describe_view(self, path, request: gr.Request | None = None) -> dict:
+        """The Describe tab's photo changed: its caption and labels, or why not, in place. No photo (cleared, or
+        refused just before) clears them and leaves the status line as it is."""
+        describe, lang = self.layout.describe, self.lang(request)
+        try:
+            caption, labels = self._describe(path, lang=lang)
+        except Failure as e:
+            refused = isinstance(e.__cause__, UnreadableImage)  # the file, not the app: out of the preview too
+            return self._failed_upload(failure_markdown("describe", e.text, lang), photo=refused)
+        return {describe.caption: caption, describe.labels: labels, **({describe.status: ""} if path else {})}
+
+    def refused_upload(self, refused, request: gr.Request | None = None) -> dict:
+        """Files the browser refused to upload (not image/*), as the page names them (`{"names": [...], "at": ...}`,
+        see app.REFUSED_UPLOADS): said in place, and the photo from before cleared, so that its caption is not
+        taken for theirs."""
+        try:
+            names = [str(n) for n in json.loads(refused)["names"]]
+        except (TypeError, ValueError, KeyError):
+            names = [str(refused or "")]
+        name = names[0].strip() if names else ""  # the Describe tab takes one photo
+        lang = self.lang(request)
+        try:
+            check_upload(name or "file", lang)
+        except UnreadableImage as e:
+            message = str(e)
+        else:
+            message = t("describe.refused", lang, name=name, accepted=ACCEPTED)
+        return self._failed_upload(failure_markdown("describe", message, lang))
+
     # -- library ----------------------------------------------------------------------------------------
-    @readable
+    def _failed_browse(self, message: str, _lang: str = "en") -> dict:
+        tab = self.layout.library
+        return {tab.results.gallery: gr.update(value=[], visible=False), tab.info: message, tab.results.photos: [],
+                tab.results.detail: gr.update(visible=False)}  # fmt: skip
+
+    @in_place("browse", _failed_browse)
     def browse(self, number, order, label, request: gr.Request | None = None) -> dict:
         tab = self.layout.library
         lang = self.lang(request)
@@ -293,7 +357,9 @@ class Handlers(ReviewHandlers):
             info, number = views.page_markdown(page.number, page.pages, page.total, lang), page.number
         return {
             tab.results.gallery: gr.update(
-                value=[self.tile(h, views.library_caption(h, lang)) for h in hits], selected_index=None
+                value=[self.tile(h, views.library_caption(h, lang)) for h in hits],
+                selected_index=None,
+                visible=bool(hits),
             ),
             tab.info: info,
             tab.number: number,
@@ -310,7 +376,7 @@ class Handlers(ReviewHandlers):
 
         return browse
 
-    @readable
+    @in_place("overview", lambda self, message, _lang: {self.layout.header: message})
     def overview(self, request: gr.Request | None = None) -> dict:
         """Everything that changes when the index does: counts, label choices, folders, plot, failures; and what
         names the library (the Index tab's text and folder choices), which the page leaves out until a visitor
@@ -342,7 +408,6 @@ class Handlers(ReviewHandlers):
             layout.library.plot: gr.BarPlot(
                 plot,
                 y_lim=[0, max([c for _, c in top], default=1)],
-                title=t("plot.title", lang),
                 x_title=t("plot.label", lang),
                 y_title=t("plot.photos", lang),
             ),  # fmt: skip
@@ -361,8 +426,12 @@ class Handlers(ReviewHandlers):
 
     # -- index ------------------------------------------------------------------------------------------
     @readable
-    def index(self, folder, request: gr.Request | None = None, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
-        lang = self.lang(request)
+    def index(self, folder, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The `index` API: index a folder; a Markdown summary (in English)."""
+        return self._index(folder, lang="en", progress=progress)
+
+    @readable
+    def _index(self, folder, lang: str = "en", progress=None):
         if not folder or not str(folder).strip():
             raise fail(t("error.choose_folder", lang))
         folder = Path(str(folder).strip()).expanduser()
@@ -372,16 +441,30 @@ class Handlers(ReviewHandlers):
         summary = self.library.index(folder, progress=GradioProgress(progress, lang=lang))
         return views.index_summary(summary, folder.resolve(), lang)
 
+    @in_place("index", lambda _self, message, _lang: message)
+    def index_view(self, folder, request: gr.Request | None = None, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The Index tab's button: the summary, or why the folder could not be indexed, in place."""
+        return self._index(folder, lang=self.lang(request), progress=progress)
+
     @readable
-    def reembed(self, text_model, request: gr.Request | None = None, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
-        """Switch the index to another text model without captioning again (see Library.reembed)."""
-        lang = self.lang(request)
+    def reembed(self, text_model, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The `reembed` API: switch the index to another text model without captioning again (see
+        Library.reembed); a Markdown summary (in English)."""
+        return self._reembed(text_model, lang="en", progress=progress)
+
+    @readable
+    def _reembed(self, text_model, lang: str = "en", progress=None):
         if not text_model or not str(text_model).strip():
             raise fail(t("error.type_model", lang))
         progress(0, desc=t("progress.loading_text_model", lang))
         reporter = GradioProgress(progress, done="progress.embedded", unit="progress.captions", lang=lang)
         summary = self.library.reembed(str(text_model).strip(), progress=reporter)
         return views.reembed_summary(summary, lang)
+
+    @in_place("reembed", lambda _self, message, _lang: message)
+    def reembed_view(self, text_model, request: gr.Request | None = None, progress=gr.Progress()):  # noqa: B008 - Gradio injects the tracker this way
+        """The Index tab's Re-embed button: the summary, or why the model could not be switched, in place."""
+        return self._reembed(text_model, lang=self.lang(request), progress=progress)
 
 
 def api_result(hit: Hit, no_good_match: bool = False) -> dict:

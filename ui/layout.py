@@ -49,8 +49,8 @@ def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPane
     with gr.Row():
         gallery = gr.Gallery(
             show_label=False, columns=columns, fit_columns=False, object_fit="cover", allow_preview=False,
-            buttons=[], elem_id=gallery_id, elem_classes="gl-tiles", scale=3,
-        )  # fmt: skip
+            buttons=[], elem_id=gallery_id, elem_classes="gl-tiles", scale=3, visible=False,
+        )  # fmt: skip  # shown when it has photos: no empty box under a message
         photos = gr.State([])
         with gr.Column(visible=False, scale=2, elem_classes="gl-detail") as detail:
             image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
@@ -82,8 +82,9 @@ class SearchTab(Parts):
 
     @property
     def outputs(self) -> list:
-        """What a new set of results replaces: the gallery, the status, the photos, the detail view."""
-        return [self.results.gallery, self.status, self.results.photos, self.results.detail]
+        """What a new set of results replaces: the gallery, the status, the photos, the detail view, and the search
+        box's hint (Find similar empties the box and says what the gallery holds)."""
+        return [self.results.gallery, self.status, self.results.photos, self.results.detail, self.query]
 
 
 def search_tab() -> SearchTab:
@@ -122,6 +123,13 @@ class DescribeTab(Parts):
     caption: gr.Textbox
     labels: gr.Label
     similar: gr.Button
+    status: gr.Markdown  # why the photo could not be used, in place
+    refused: gr.Textbox  # hidden: the name of a file the browser refused to upload (see app.REFUSED_UPLOADS)
+
+    @property
+    def upload_outputs(self) -> list:
+        """What a photo's use or refusal updates in the tab."""
+        return [self.caption, self.labels, self.status, self.photo]
 
 
 def describe_tab(examples: Path | None) -> DescribeTab:
@@ -132,10 +140,12 @@ def describe_tab(examples: Path | None) -> DescribeTab:
             if samples := example_photos(examples):
                 gr.Examples(samples, inputs=[photo], label=L("describe.samples"), examples_per_page=8)
         with gr.Column():
+            status = gr.Markdown(elem_id="describe-status")
             caption = gr.Textbox(label=L("describe.caption"), lines=2, interactive=False, elem_id="caption")
             labels = gr.Label(num_top_classes=3, label=L("describe.labels"), elem_id="labels")
             similar = gr.Button(L("describe.similar"), elem_id="photo-similar")
-    return DescribeTab(photo, caption, labels, similar)
+    refused = gr.Textbox(visible="hidden", elem_id="photo-refused")
+    return DescribeTab(photo, caption, labels, similar, status, refused)
 
 
 def example_photos(folder: Path | None, limit: int = 8) -> list[list[str]]:
@@ -180,15 +190,14 @@ def library_tab() -> LibraryTab:
         info = gr.Markdown(elem_id="page-info")
     results = results_panel("library", "library-similar", 6)
     with gr.Row():
-        plot = gr.BarPlot(
-            x="label", y="photos", sort="-y", x_label_angle=-35,
-            height=320, scale=3,
-        )  # fmt: skip
+        with gr.Column(scale=3, elem_id="label-chart"):
+            gr.Markdown(L("plot.heading"))
+            plot = gr.BarPlot(x="label", y="photos", sort="-y", x_label_angle=-35, height=320, show_label=False)
         with gr.Column(scale=2):
             failed_info = gr.Markdown(elem_id="failed-info")
             failures = gr.Dataframe(
                 headers=["file", "why it could not be read"], show_label=False, interactive=False, wrap=True,
-                visible=False,
+                visible=False, column_widths=["55%", "45%"], elem_id="failures", elem_classes="gl-table",
             )  # fmt: skip
     return LibraryTab(order, label, previous, number, following, info, results, plot, failed_info, failures)
 
@@ -270,7 +279,7 @@ def review_tab() -> ReviewTab:
         export_status = gr.Markdown(elem_id="review-export-status")
         rename_preview = gr.Button(L("review.rename_preview"), size="sm", elem_id="rename-preview")
         renames = gr.Dataframe(headers=["file", "new name"], show_label=False, interactive=False, wrap=True,
-                               visible=False)  # fmt: skip
+                               visible=False, column_widths=["55%", "45%"], elem_classes="gl-table")  # fmt: skip
         rename_confirm = gr.Checkbox(label=L("review.rename_confirm"))
         rename_apply = gr.Button(L("review.rename"), size="sm", variant="stop", elem_id="rename-apply")
         rename_status = gr.Markdown(elem_id="rename-status")

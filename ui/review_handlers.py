@@ -14,7 +14,7 @@ from glimpse.search.engine import hit_for
 
 from . import views
 from .i18n import t
-from .messages import fail, readable
+from .messages import fail, in_place
 from .thumbs import PREVIEW
 
 REVIEW_PER_PAGE = 12
@@ -22,7 +22,7 @@ REVIEW_PER_PAGE = 12
 
 class ReviewHandlers:
     # -- review -----------------------------------------------------------------------------------------
-    @readable
+    @in_place("review", lambda self, message, _lang: {self.layout.review.status: message})
     def review_page(self, number, show, request: gr.Request | None = None) -> dict:
         """A page of photos to review (`show`: unreviewed, approved, edited, skipped), the first one in focus."""
         tab, lang = self.layout.review, self.lang(request)
@@ -73,7 +73,7 @@ class ReviewHandlers:
 
         return act
 
-    @readable
+    @in_place("review", lambda self, message, _lang: {self.layout.review.status: message})
     def review_action(self, action: str, hits: list[Hit], at, alt, request: gr.Request | None = None) -> dict:
         """Approve (saving the text first when it was changed), save an edit, or skip the photo in focus; then
         on to the next one of the page."""
@@ -96,7 +96,7 @@ class ReviewHandlers:
     def alt_count(self, text, request: gr.Request | None = None) -> str:
         return views.alt_count(text, self.lang(request))
 
-    @readable
+    @in_place("export", lambda _self, message, _lang: message)
     def review_export(self, request: gr.Request | None = None) -> str:
         """XMP sidecars for the photos a person approved or edited."""
         approved = self.library.export_sidecars(only="approved")
@@ -105,7 +105,7 @@ class ReviewHandlers:
             getattr(approved, field).extend(x for x in getattr(edited, field) if x not in getattr(approved, field))
         return views.export_markdown(approved, self.lang(request))
 
-    @readable
+    @in_place("rename", lambda self, message, _lang: {self.layout.review.rename_status: message})
     def rename_preview(self, request: gr.Request | None = None) -> dict:
         tab, lang = self.layout.review, self.lang(request)
         renames, problems = self.library.rename_plan()
@@ -114,7 +114,7 @@ class ReviewHandlers:
         return {tab.renames: gr.update(value=table, visible=bool(rows)),
                 tab.rename_status: views.rename_markdown(len(rows), problems, applied=False, lang=lang)}  # fmt: skip
 
-    @readable
+    @in_place("rename", lambda self, message, _lang: {self.layout.review.rename_status: message})
     def rename_apply(self, confirmed, request: gr.Request | None = None) -> dict:
         tab, lang = self.layout.review, self.lang(request)
         if not confirmed:

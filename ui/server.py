@@ -26,7 +26,7 @@ from glimpse.indexer.errors import PortInUse
 from starlette.middleware import Middleware
 
 from . import tempdir
-from .app import CSS, SHORTCUTS, theme
+from .app import CSS, SCRIPTS, theme
 from .gate import LoginPage, LoginThrottle
 from .guard import LibraryFileGuard
 from .i18n import I18N
@@ -142,6 +142,6 @@ def launch(
         enable_monitoring=False,
         theme=theme(),
         css=CSS,
-        js=SHORTCUTS,
+        js=SCRIPTS,
         i18n=I18N,
     )

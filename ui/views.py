@@ -153,16 +153,19 @@ def search_status(results: SearchResults, shown: int, lang: str = "en") -> str:
     return t("status.found", lang, photos=count(shown, "photos", lang), query=query, scope=scope)
 
 
-def no_index_status(reason: object, lang: str = "en") -> str:
-    """The status of a tab whose index does not exist yet (Markdown)."""
-    return t("status.no_index", lang, reason=md_escape(reason))
-
-
-def similar_status(of: str, shown: int, lang: str = "en") -> str:
-    """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title)."""
+def similar_status(of: str, shown: int, name: str = "", lang: str = "en") -> str:
+    """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title),
+    headed by what the gallery holds now: "Photos like `name`" (its file name, plain text)."""
     if not shown:
         return t("similar.none", lang, of=of)
-    return t("similar.found.one" if shown == 1 else "similar.found.other", lang, n=number(shown, lang), of=of)
+    heading = t("similar.heading", lang, name=md_escape(name)) + "\n" if name else ""
+    key = "similar.found.one" if shown == 1 else "similar.found.other"
+    return heading + t(key, lang, n=number(shown, lang), of=of)
+
+
+def similar_placeholder(name: str, lang: str = "en") -> str:
+    """The emptied search box's hint while the gallery shows look-alikes (plain text: a placeholder)."""
+    return t("similar.placeholder", lang, name=readable(name))
 
 
 FIELDS = ("caption", "labels", "name", "kind")  # where a search found the query's words (Hit.matched)
