@@ -224,31 +224,6 @@ def test_no_match_leaves_no_empty_gallery_box(desktop):
     folder.press("Enter")
 
 
-def test_the_empty_index_page_shows_no_markup(chromium, minilm_models, tmp_path):
-    from glimpse.ui.app import build_app
-    from glimpse.ui.library import Library
-
-    library = Library(tmp_path / "no index yet", minilm_models)
-    with serving(build_app(library, thumbs_dir=tmp_path / "thumbs"), library) as url:
-        context, page, outside = open_page(chromium, url, DESKTOP)
-        try:
-            page.get_by_text("No index at").wait_for()
-            search(page, "a dog", "No photos yet")
-            assert not page.locator("#results").is_visible()
-            page.get_by_role("tab", name="Duplicates").click()
-            page.get_by_role("button", name="Find duplicates").click()
-            page.locator("#duplicates-status").get_by_text("No photos yet").wait_for()
-            page.get_by_role("tab", name="Library").click()
-            page.locator("#page-info").get_by_text("No photos yet").wait_for()
-            for shown in ("#search-status", "#duplicates-status", "#page-info", ".gl-header"):
-                text = page.locator(shown).first.inner_text()
-                assert "`" not in text and "**" not in text and "index a folder" in text.lower(), (shown, text)
-            assert no_error_badge_or_toast(page)
-        finally:
-            context.close()
-    assert outside == []
-
-
 # -- at phone width -----------------------------------------------------------------------------------------
 def page_width(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth")
@@ -313,3 +288,30 @@ def test_phone_library_chart_failures_and_pager_fit(phone):
     assert right_edge(failures.get_by_text("cannot decode").filter(visible=True).first) <= PHONE["width"]
     assert page_width(phone) <= PHONE["width"]
     screenshot(phone, "phone-library.png")
+
+
+# Last: building a second app makes its folder Gradio's temporary folder for the whole process (tempdir.use),
+# so the module's own app could no longer hand out files afterwards.
+def test_the_empty_index_page_shows_no_markup(chromium, minilm_models, tmp_path):
+    from glimpse.ui.app import build_app
+    from glimpse.ui.library import Library
+
+    library = Library(tmp_path / "no index yet", minilm_models)
+    with serving(build_app(library, thumbs_dir=tmp_path / "thumbs"), library) as url:
+        context, page, outside = open_page(chromium, url, DESKTOP)
+        try:
+            page.get_by_text("No index at").wait_for()
+            search(page, "a dog", "No photos yet")
+            assert not page.locator("#results").is_visible()
+            page.get_by_role("tab", name="Duplicates").click()
+            page.get_by_role("button", name="Find duplicates").click()
+            page.locator("#duplicates-status").get_by_text("No photos yet").wait_for()
+            page.get_by_role("tab", name="Library").click()
+            page.locator("#page-info").get_by_text("No photos yet").wait_for()
+            for shown in ("#search-status", "#duplicates-status", "#page-info", ".gl-header"):
+                text = page.locator(shown).first.inner_text()
+                assert "`" not in text and "**" not in text and "index a folder" in text.lower(), (shown, text)
+            assert no_error_badge_or_toast(page)
+        finally:
+            context.close()
+    assert outside == []
