@@ -126,7 +126,6 @@ EN: dict[str, str] = {
     "status.no_good_match": "### No good match for “{query}”{scope}\nNothing matches well. The closest photos are "
     "below, marked *closest, not a good match*. {advice}",
     "status.found": "**{photos}** for “{query}”{scope}, best first.",
-    "status.no_index": "### No index yet\n{reason}",
     "similar.none": "### Nothing to compare with\nNo other photo in the index has image features to compare with {of}.",
     "similar.found.one": "**{n}** photo looks like {of}, most alike first (score: image similarity, 1 = the same "
     "picture).",
@@ -371,7 +370,6 @@ ES: dict[str, str] = {
     "status.no_good_match": "### Nada se parece bien a «{query}»{scope}\nNinguna foto coincide bien. Debajo están "
     "las más cercanas, marcadas *la más cercana, no una buena coincidencia*. {advice}",
     "status.found": "**{photos}** para «{query}»{scope}, las mejores primero.",
-    "status.no_index": "### Todavía no hay índice\n{reason}",
     "similar.none": "### Nada con qué comparar\nNinguna otra foto del índice tiene rasgos de imagen para comparar "
     "con {of}.",
     "similar.found.one": "**{n}** foto se parece a {of}, las más parecidas primero (puntuación: parecido de imagen, "

@@ -31,9 +31,6 @@ def no_index(lang: str = "en") -> str:
     return t("page.no_photos", lang)
 
 
-NO_INDEX = no_index()  # in English
-
-
 class Failure(gr.Error):
     """A gr.Error that keeps its plain text, for the message shown in place."""
 
