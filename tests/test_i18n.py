@@ -338,10 +338,10 @@ def test_the_app_answers_each_visitor_in_their_language(served):
     from gradio_client import Client
 
     spanish = Client(served, verbose=False, headers={"Accept-Language": "es-ES,es;q=0.9"})
-    _, status = spanish.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")
+    status = spanish.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")[1]
     assert status.startswith("**") and "para «dog on the beach»" in status and "las mejores primero" in status
     chose_english = Client(served, verbose=False, headers={"Accept-Language": "es", "Cookie": "glimpse_lang=en"})
-    _, status = chose_english.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")
+    status = chose_english.predict("dog on the beach", 5, "", "", "", "", api_name="/search_gallery")[1]
     assert "for “dog on the beach”" in status and "best first" in status
     assert spanish.predict(api_name="/language") == "es" and chose_english.predict(api_name="/language") == "en"
 
