@@ -24,6 +24,7 @@ ENV = {
     "precision": "GLIMPSE_PRECISION",
     "text_engine": "GLIMPSE_TEXT_ENGINE",  # auto | lean | torch: see models/embedder.py
     "auth": "GLIMPSE_AUTH",  # `glimpse serve --auth USER:PASSWORD`
+    "lang": "GLIMPSE_LANG",  # `glimpse serve --lang en|es|auto`: the web app's language (ui/language.py)
     "temp": "GLIMPSE_TEMP_DIR",  # where the web app keeps uploads and thumbnails (ui/tempdir.py)
 }
 

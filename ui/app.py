@@ -19,6 +19,9 @@ import gradio as gr
 from . import layout as parts
 from . import tempdir
 from .handlers import Handlers
+from .i18n import I18N as L
+from .i18n import NAMES, english
+from .language import CHOICES, SWITCH_JS
 from .library import Library
 from .thumbs import Thumbnails
 
@@ -60,6 +63,8 @@ CSS = """
   .gl-pager > .block { flex: 1 1 100% !important; }  /* the page count, on a line of its own */
   .tab-container button { padding-left: 10px !important; padding-right: 10px !important; }
 }
+.gl-top { align-items: flex-start; }
+#language { flex-grow: 0; min-width: 220px; }
 """
 
 
@@ -72,6 +77,7 @@ class Layout:
     """Every part of the app that events read or update."""
 
     header: gr.Markdown
+    language: gr.Radio  # the visitor's language: English or Español (see language.py)
     tabs: gr.Tabs
     search: parts.SearchTab
     describe: parts.DescribeTab
@@ -87,47 +93,61 @@ def build_app(
     examples: Path | None = EXAMPLES,
     thumbs_dir: str | Path | None = None,
     temp_dir: str | Path | None = None,
+    language: str = "auto",
 ) -> gr.Blocks:
     """The web app over `library` (whose index may not exist yet). Its models load lazily, once, and are shared
     by every request. `examples`: a folder of sample photos for the Describe tab, left out when absent.
 
     `temp_dir`: the app's private temporary folder (uploads, the files it sends, thumbnails), by default the
     index's own (see tempdir.py); it becomes Gradio's temporary folder for this process, and the app's
-    `GRADIO_CACHE`. `thumbs_dir`: thumbnails elsewhere (tests)."""
+    `GRADIO_CACHE`. `thumbs_dir`: thumbnails elsewhere (tests). `language`: "en" or "es" for every visitor who
+    has not chosen one in the app, "auto" (default) for each browser's own (see language.py); `launch` reads it
+    back from the app (`demo.glimpse_language`)."""
+    if language not in CHOICES:
+        raise ValueError(f"language must be one of {', '.join(CHOICES)}, not {language!r}")
     temp = tempdir.private(temp_dir) if temp_dir else tempdir.for_index(library.index_dir)
     tempdir.use(temp)  # before any component is built: each reads it once
     thumbs = Thumbnails(thumbs_dir or temp / "thumbs")
     with gr.Blocks(title="glimpse", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         layout = lay_out(library, examples)
-        ui = Handlers(library, thumbs, layout)
+        ui = Handlers(library, thumbs, layout, language)
+        _wire_language(ui, layout, demo)
         _wire_search(ui, layout)
         _wire_similar(ui, layout)
         _wire_library(ui, layout, demo)
         _wire_tools(ui, layout)
         _wire_review(ui, layout, demo)
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
+    demo.glimpse_language = language
+    api_info = demo.get_api_info  # the API's description names parameters by their labels: in English, as keys
+    demo.get_api_info = lambda *args, **kwargs: english(api_info(*args, **kwargs))
     return demo
 
 
 def lay_out(library: Library, examples: Path | None) -> Layout:
-    with gr.Column(elem_classes="gl-header"):
-        gr.Markdown("# glimpse\nFind your photos by describing them.")
-        header = gr.Markdown()
+    with gr.Row(elem_classes="gl-top"):
+        with gr.Column(elem_classes="gl-header", scale=4):
+            gr.Markdown(L("app.title"))
+            header = gr.Markdown()
+        language = gr.Radio(
+            [(name, lang) for lang, name in NAMES.items()], value=None, label=L("app.language"), elem_id="language",
+            scale=0, min_width=220,
+        )  # fmt: skip
     with gr.Tabs(overflow_behavior="wrap") as tabs:  # every tab in reach on a phone, not behind a "⋯" menu
-        with gr.Tab("Search", id="search"):
+        with gr.Tab(L("tab.search"), id="search"):
             search = parts.search_tab()
-        with gr.Tab("Describe a photo", id="describe"):
+        with gr.Tab(L("tab.describe"), id="describe"):
             describe = parts.describe_tab(examples)
-        with gr.Tab("Library", id="library"):
+        with gr.Tab(L("tab.library"), id="library"):
             browse = parts.library_tab()
-        with gr.Tab("Review", id="review") as review_tab:
+        with gr.Tab(L("tab.review"), id="review") as review_tab:
             review = parts.review_tab()
         review.tab = review_tab
-        with gr.Tab("Duplicates", id="duplicates"):
+        with gr.Tab(L("tab.duplicates"), id="duplicates"):
             duplicates = parts.duplicates_tab()
-        with gr.Tab("Index", id="index"):
+        with gr.Tab(L("tab.index"), id="index"):
             index = parts.index_tab()
-    return Layout(header, tabs, search, describe, browse, duplicates, index, parts.similar_api(), review)
+    return Layout(header, language, tabs, search, describe, browse, duplicates, index, parts.similar_api(), review)
 
 
 QUICK = dict(concurrency_id="browse", concurrency_limit=4, api_visibility="undocumented")
@@ -185,13 +205,11 @@ def _wire_library(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     demo.load(ui.first_folder, None, [index.folder], api_name="first_folder", **QUICK)
     lib.number.submit(ui.browse, inputs, outputs, api_name="browse", **QUICK)
     gr.on(
-        [lib.order.change, lib.label.change], lambda _n, o, lb: ui.browse(1, o, lb), inputs, outputs,
-        api_name="browse_from_start", **QUICK,
+        [lib.order.change, lib.label.change], ui.browse_step(None), inputs, outputs, api_name="browse_from_start",
+        **QUICK,
     )  # fmt: skip
     for button, step, name in ((lib.previous, -1, "browse_previous"), (lib.next, 1, "browse_next")):
-        button.click(
-            lambda n, o, lb, step=step: ui.browse((n or 1) + step, o, lb), inputs, outputs, api_name=name, **QUICK
-        )
+        button.click(ui.browse_step(step), inputs, outputs, api_name=name, **QUICK)
     indexing = dict(api_visibility="undocumented", concurrency_id="index", concurrency_limit=1)
     indexed = index.start.click(ui.index_view, [index.folder], [index.result], api_name="index_view", **indexing)
     indexed.then(ui.overview, None, overview, api_name="overview_after_index", **QUICK).then(
@@ -212,19 +230,16 @@ def _wire_review(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
     demo.load(ui.review_page, inputs, outputs, api_name="review_first", **QUICK)
     tab.number.submit(ui.review_page, inputs, outputs, api_name="review_page", **QUICK)
     tab.tab.select(ui.review_page, inputs, outputs, api_name="review_open", **QUICK)  # photos indexed since show up
-    tab.show.change(lambda _n, show: ui.review_page(1, show), inputs, outputs, api_name="review_show", **QUICK)
+    tab.show.change(ui.review_step(None), inputs, outputs, api_name="review_show", **QUICK)
     for button, step, name in ((tab.previous, -1, "review_previous"), (tab.next, 1, "review_next")):
-        button.click(
-            lambda n, s, step=step: ui.review_page((n or 1) + step, s), inputs, outputs, api_name=name, **QUICK
-        )
+        button.click(ui.review_step(step), inputs, outputs, api_name=name, **QUICK)
     tab.gallery.select(ui.review_select, [tab.photos], tab.focus_parts, api_name="review_select", **QUICK)
     tab.alt.change(ui.alt_count, [tab.alt], [tab.count], api_name="alt_count", **QUICK)
     acting = [tab.photos, tab.gallery, *tab.focus_parts, tab.status]
     for button, action in ((tab.approve, "approve"), (tab.edit, "edit"), (tab.skip, "skip")):
         button.click(
-            lambda hits, at, alt, action=action: ui.review_action(action, hits, at, alt),
-            [tab.photos, tab.current, tab.alt], acting, api_name=f"review_{action}", api_visibility="undocumented",
-            concurrency_id="edit", concurrency_limit=1,
+            ui.review_action_of(action), [tab.photos, tab.current, tab.alt], acting, api_name=f"review_{action}",
+            api_visibility="undocumented", concurrency_id="edit", concurrency_limit=1,
         )  # fmt: skip
     tab.export.click(ui.review_export, None, [tab.export_status], api_name="export_xmp", concurrency_id="edit",
                      concurrency_limit=1)  # fmt: skip
@@ -250,6 +265,13 @@ SHORTCUTS = """
   });
 }
 """
+
+
+def _wire_language(ui: Handlers, layout: Layout, demo: gr.Blocks) -> None:
+    """The language selector shows the visitor's language on load; choosing another remembers it (a cookie) and
+    loads the page again in it (SWITCH_JS: Gradio's frontend picks its labels' language once, on load)."""
+    demo.load(ui.language_of, None, [layout.language], api_name="language", **QUICK)
+    layout.language.input(None, [layout.language], None, js=SWITCH_JS, api_visibility="private")
 
 
 # A file the browser refuses to upload into the Describe tab's photo (not image/*: Gradio would only toast it and

@@ -365,8 +365,14 @@ class _Auth(click.ParamType):
     "--auth", type=_Auth(), envvar=ENV["auth"], show_envvar=True,
     help="Require this login for the pages and the API.",
 )  # fmt: skip
+@click.option(
+    "--lang", type=click.Choice(["auto", "en", "es"]), default="auto", envvar=ENV["lang"], show_envvar=True,
+    show_default=True,
+    help="The web app's language: auto follows each browser's Accept-Language; en or es for every visitor. A "
+    "visitor's own choice in the app's language selector wins. The CLI stays English.",
+)  # fmt: skip
 @_model_options
-def serve(index_dir, host, port, share, auth, **model_flags):
+def serve(index_dir, host, port, share, auth, lang, **model_flags):
     """The web app: search, describe a photo, browse the library, index folders."""
     from glimpse.indexer.errors import PortInUse
     from glimpse.ui.app import build_app
@@ -376,7 +382,7 @@ def serve(index_dir, host, port, share, auth, **model_flags):
         raise PortInUse(port)
     library = _library(index_dir, **model_flags)
     index_dir = library.index_dir
-    demo = build_app(library)
+    demo = build_app(library, language=lang)
     _, local_url, share_url = launch(
         demo, library, host=host, port=port, share=share, auth=auth, prevent_thread_lock=True
     )

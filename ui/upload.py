@@ -37,11 +37,14 @@ def photo_input(**kwargs) -> gr.Image:
     return component
 
 
-def check_upload(path: str | Path) -> Path:
-    """The upload's path, when it is named like a photo. Raises UnreadableImage with a readable reason."""
+def check_upload(path: str | Path, lang: str = "en") -> Path:
+    """The upload's path, when it is named like a photo. Raises UnreadableImage with a readable reason (in
+    `lang`)."""
+    from .i18n import t  # the catalog imports ACCEPTED from here
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_EXTENSIONS:
-        what = f"a {suffix} file" if suffix else "a file without an extension"
-        raise UnreadableImage(f"{path.name} is {what}, not a photo. Upload one of: {ACCEPTED}.")
+        what = t("error.a_file_with", lang, suffix=suffix) if suffix else t("error.a_file_without", lang)
+        raise UnreadableImage(t("error.not_a_photo", lang, name=path.name, what=what, accepted=ACCEPTED))
     return path

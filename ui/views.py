@@ -17,6 +17,8 @@ from glimpse.indexer.pipeline import Summary
 from glimpse.indexer.types import Label
 from glimpse.search import Hit, SearchResults
 
+from .i18n import count, day, day_and_time, number, t
+
 FILE_ROUTE = "gradio_api/file="  # Gradio 6 serves allowed files here (relative to the app's root)
 
 
@@ -51,8 +53,8 @@ def html_text(text: object) -> str:
 
 
 # -- small pieces -------------------------------------------------------------------------------------------
-def label_text(labels: Sequence[tuple[str, float | None]], top: int = 2) -> str:
-    return ", ".join(f"{n} {s:.0%}" if s is not None else n for n, s in labels[:top])
+def label_text(labels: Sequence[tuple[str, float | None]], top: int = 2, lang: str = "en") -> str:
+    return ", ".join(f"{n} {number(s * 100, lang)}%" if s is not None else n for n, s in labels[:top])
 
 
 def label_bars(labels: Sequence[tuple[str, float | None]] | Sequence[Label], top: int = 5) -> dict[str, float] | None:
@@ -65,50 +67,47 @@ def label_bars(labels: Sequence[tuple[str, float | None]] | Sequence[Label], top
     return {n: float(s or 0.0) for n, s in pairs}
 
 
-def when(date: str | None, source: str | None) -> str:
+def when(date: str | None, source: str | None, lang: str = "en") -> str:
     if not date:
-        return "no date"
-    moment = datetime.fromisoformat(date)
-    text = f"{moment.day} {moment:%b %Y, %H:%M}"
-    return f"{text} (EXIF)" if source == "exif" else f"{text} (file date: no EXIF date)"
+        return t("date.none", lang)
+    text = day_and_time(datetime.fromisoformat(date), lang)
+    return t("date.exif" if source == "exif" else "date.file", lang, date=text)
 
 
-def tile_caption(photo: Hit) -> str:
+def tile_caption(photo: Hit, lang: str = "en") -> str:
     """The text under a gallery tile: the caption, then its best labels and the score, then the query's words
     found in its caption, labels or file name."""
-    details = [label_text(photo.labels)] if photo.labels else []
+    details = [label_text(photo.labels, lang=lang)] if photo.labels else []
     if photo.score is not None:
-        details.append(f"score {photo.score:.2f}")
+        details.append(t("tile.score", lang, score=number(photo.score, lang, 2)))
     if photo.offline:
-        details.append("offline")
+        details.append(t("tile.offline", lang))
     lines = [photo.caption or Path(photo.path).name, " · ".join(details)]
     if words := list(dict.fromkeys(w for found in photo.matched.values() for w in found)):
-        lines.append("words found: " + ", ".join(words))
+        lines.append(t("tile.words", lang, words=", ".join(words)))
     return "\n".join(lines).strip()
 
 
-def closest_caption(photo: Hit) -> str:
+def closest_caption(photo: Hit, lang: str = "en") -> str:
     """A tile's text when nothing matches the query well: marked as only the closest, then as usual."""
-    return "closest, not a good match\n" + tile_caption(photo)
+    return t("tile.closest", lang) + "\n" + tile_caption(photo, lang)
 
 
-def library_caption(photo: Hit) -> str:
+def library_caption(photo: Hit, lang: str = "en") -> str:
     """The text under a tile when browsing: the caption, then the date and the best label."""
-    day = ""
-    if photo.date:
-        moment = datetime.fromisoformat(photo.date)
-        day = f"{moment.day} {moment:%b %Y}"
-    details = [day, label_text(photo.labels, top=1)] if photo.labels else [day]
+    taken = day(datetime.fromisoformat(photo.date), lang) if photo.date else ""
+    details = [taken, label_text(photo.labels, top=1, lang=lang)] if photo.labels else [taken]
     if photo.offline:
-        details.append("offline")
+        details.append(t("tile.offline", lang))
     return "\n".join([photo.caption or Path(photo.path).name, " · ".join(d for d in details if d)]).strip()
 
 
-def score_parts(photo: Hit) -> str:
+def score_parts(photo: Hit, lang: str = "en") -> str:
     """How a search score adds up, when words added to the meaning: ": 0.612 for the meaning, +0.100 for the words"."""
     if photo.semantic is None or photo.score is None or abs(photo.score - photo.semantic) < 5e-4:
         return ""
-    return f": {photo.semantic:.3f} for the meaning, +{photo.score - photo.semantic:.3f} for the words"
+    return t("score.parts", lang, meaning=number(photo.semantic, lang, 3),
+             words=number(photo.score - photo.semantic, lang, 3))  # fmt: skip
 
 
 def photo_title(photo: Hit) -> str:
@@ -126,81 +125,86 @@ def original_link(photo: Hit) -> str:
 
 
 # -- whole views --------------------------------------------------------------------------------------------
-def search_status(results: SearchResults, shown: int) -> str:
+def search_status(results: SearchResults, shown: int, lang: str = "en") -> str:
     query = md_escape(results.query)
     if not results.query:
-        return "Type what you are looking for, then press **Enter**."
+        return t("status.type", lang)
     filters = results.filters
     scope = ""
     if filters.active:
         bits = []
         if filters.label:
-            bits.append(f"label *{md_escape(filters.label)}*")
+            bits.append(t("status.label", lang, label=md_escape(filters.label)))
         if filters.folder:
-            bits.append(f"in *{md_escape(filters.folder)}*")
+            bits.append(t("status.folder", lang, folder=md_escape(filters.folder)))
         if filters.since or filters.until:
-            bits.append(f"taken {filters.since or '…'} to {filters.until or '…'}")
+            since = day(filters.since, lang) if filters.since else "…"
+            until = day(filters.until, lang) if filters.until else "…"
+            bits.append(t("status.taken", lang, since=since, until=until))
         if filters.exclude:
-            bits.append("without " + ", ".join(f"*{md_escape(w)}*" for w in filters.exclude))
+            bits.append(t("status.without", lang, words=", ".join(f"*{md_escape(w)}*" for w in filters.exclude)))
         scope = " (" + "; ".join(bits) + ")"
-    advice = "Try other words, describe what is *in* the photo (“two people on a bench”), or loosen the filters."
     if not shown:
         if filters.active:
-            return f"### Nothing for “{query}”{scope}\nNo photo passes these filters: loosen them."
-        return f"### No good match for “{query}”\nThere are no photos to search yet."
+            return t("status.nothing_filtered", lang, query=query, scope=scope)
+        return t("status.nothing", lang, query=query)
     if results.no_good_match:
-        return (
-            f"### No good match for “{query}”{scope}\nNothing matches well. The closest photos are below, marked "
-            f"*closest, not a good match*. {advice}"
-        )
-    return f"**{shown}** {'photo' if shown == 1 else 'photos'} for “{query}”{scope}, best first."
+        return t("status.no_good_match", lang, query=query, scope=scope, advice=t("status.advice", lang))
+    return t("status.found", lang, photos=count(shown, "photos", lang), query=query, scope=scope)
 
 
-def similar_status(of: str, shown: int, name: str = "") -> str:
+def similar_status(of: str, shown: int, name: str = "", lang: str = "en") -> str:
     """The status over the gallery when it shows the photos that look like `of` (Markdown, see photo_title),
     headed by what the gallery holds now: "Photos like `name`" (its file name, plain text)."""
     if not shown:
-        return f"### Nothing to compare with\nNo other photo in the index has image features to compare with {of}."
-    photos = "photo looks" if shown == 1 else "photos look"
-    heading = f"### Photos like {md_escape(name)}\n" if name else ""
-    return f"{heading}**{shown}** {photos} like {of}, most alike first (score: image similarity, 1 = the same picture)."
+        return t("similar.none", lang, of=of)
+    heading = t("similar.heading", lang, name=md_escape(name)) + "\n" if name else ""
+    key = "similar.found.one" if shown == 1 else "similar.found.other"
+    return heading + t(key, lang, n=number(shown, lang), of=of)
 
 
-def similar_placeholder(name: str) -> str:
+def similar_placeholder(name: str, lang: str = "en") -> str:
     """The emptied search box's hint while the gallery shows look-alikes (plain text: a placeholder)."""
-    return f"Showing photos like {readable(name)}. Type words to search again."
+    return t("similar.placeholder", lang, name=readable(name))
 
 
-def detail_markdown(photo: Hit) -> str:
-    lines = [f"### {md_escape(photo.caption) or '(no caption)'}", ""]
+FIELDS = ("caption", "labels", "name", "kind")  # where a search found the query's words (Hit.matched)
+
+
+def field_name(field: str, lang: str = "en") -> str:
+    return t(f"field.{field}", lang) if field in FIELDS else md_escape(field)
+
+
+def detail_markdown(photo: Hit, lang: str = "en") -> str:
+    lines = [f"### {md_escape(photo.caption) or t('detail.no_caption', lang)}", ""]
     if photo.score is not None:
-        lines.append(f"**Score** {photo.score:.3f}{score_parts(photo)}  ")
+        lines.append(t("detail.score", lang, score=number(photo.score, lang, 3), parts=score_parts(photo, lang)) + "  ")
         if photo.matched:
             found = {field: ", ".join(map(md_escape, words)) for field, words in photo.matched.items()}
-            where = " · ".join(f"{words} ({field})" for field, words in found.items())
-            lines.append(f"**Words found** {where}  ")
+            where = " · ".join(f"{words} ({field_name(field, lang)})" for field, words in found.items())
+            lines.append(t("detail.words", lang, where=where) + "  ")
         if photo.kinds:
-            lines.append(f"**Kind** {md_escape('; '.join(photo.kinds))}  ")
+            lines.append(t("detail.kind", lang, kinds=md_escape("; ".join(photo.kinds))) + "  ")
     if photo.offline:
-        lines.append("**Offline**: its folder could not be read at the last index run; the file may not open now.  ")
+        lines.append(t("detail.offline", lang) + "  ")
     if photo.file:
-        lines.append(f"**Taken** {md_escape(when(photo.date, photo.date_source))}  ")
+        lines.append(t("detail.taken", lang, when=md_escape(when(photo.date, photo.date_source, lang))) + "  ")
         if photo.size:
-            lines.append(f"**Size** {photo.size[0]} × {photo.size[1]} px  ")
-        lines.append(f"**File** {md_code(photo.path)}  ")
+            lines.append(t("detail.size", lang, width=photo.size[0], height=photo.size[1]) + "  ")
+        lines.append(t("detail.file", lang, path=md_code(photo.path)) + "  ")
         link = original_link(photo)
-        lines.append(f"[Open the original]({link})" if link else "(file name not UTF-8: the preview is the photo)")
+        lines.append(f"[{t('detail.open', lang)}]({link})" if link else t("detail.not_utf8", lang))
     else:
-        lines.append(f"**Imported caption** {md_code(photo.path)} (no image file)")
+        lines.append(t("detail.imported", lang, id=md_code(photo.path)))
     return "\n".join(lines)
 
 
-def saved_markdown(record) -> str:
+def saved_markdown(record, lang: str = "en") -> str:
     """What Save did: the caption is a person's now, the models' kept beside it."""
     if not record.human:
-        return "The caption is the models' own."
-    machine = f" The models' caption, kept: {md_escape(record.machine_caption)}" if record.machine_caption else ""
-    return f"**Saved**: searchable now, kept by re-index.{machine}"
+        return t("saved.machine", lang)
+    kept = t("saved.kept", lang, caption=md_escape(record.machine_caption)) if record.machine_caption else ""
+    return t("saved.human", lang, kept=kept)
 
 
 def record_api(record) -> dict:
@@ -217,100 +221,119 @@ def record_api(record) -> dict:
 ALT_TEXT_GOOD, ALT_TEXT_MAX = 125, 250  # characters: alt text should stay under the first, never past the second
 
 
-def alt_count(text: str | None) -> str:
+def alt_count(text: str | None, lang: str = "en") -> str:
     """The alt text's length, and whether it is fit for a screen reader."""
     n = len(text or "")
     if n > ALT_TEXT_MAX:
-        return f"**{n} characters**: too long for alt text (at most {ALT_TEXT_MAX}); shorten it."
+        return t("alt.too_long", lang, n=n, max=ALT_TEXT_MAX)
     if n > ALT_TEXT_GOOD:
-        return f"**{n} characters**: a little long (aim for under {ALT_TEXT_GOOD})."
-    return f"{n} characters" + (" (empty)" if not n else "")
+        return t("alt.long", lang, n=n, good=ALT_TEXT_GOOD)
+    return t("alt.count" if n else "alt.empty", lang, n=n)
 
 
-REVIEW_WORDS = {"approved": "approved", "edited": "edited", "skipped": "skipped", None: "not yet reviewed"}
+REVIEW_STATES = ("unreviewed", "approved", "edited", "skipped")
 
 
-def review_where(hit: Hit, review: str | None, human: bool) -> str:
+def review_state(review: str | None, lang: str = "en", plural: bool = False) -> str:
+    """A review state in words ("not yet reviewed" for none), said of one photo or of several (`plural`: Spanish
+    adjectives agree); an unknown one literally (Markdown)."""
+    review = review or "unreviewed"
+    key = f"review.{'states' if plural else 'state'}.{review}"
+    return t(key, lang) if review in REVIEW_STATES else md_escape(review)
+
+
+def review_where(hit: Hit, review: str | None, human: bool, lang: str = "en") -> str:
     """Above the alt text: the file, its review state, and who wrote the caption."""
-    who = "written by a person" if human else "written by the models"
-    return f"{md_code(hit.path)}  \n{REVIEW_WORDS.get(review, md_escape(review))} · {who}"
+    who = t("review.by_person" if human else "review.by_models", lang)
+    return f"{md_code(hit.path)}  \n{review_state(review, lang)} · {who}"
 
 
-def review_page_markdown(number: int, pages: int, total: int, show: str) -> str:
+def review_page_markdown(number: int, pages: int, total: int, show: str, lang: str = "en") -> str:
     if not total:
-        return f"No photos {md_escape(dict(REVIEW_SHOW).get(show, show))}."
-    return page_markdown(number, pages, total)
+        return t("review.none", lang, show=review_state(show, lang, plural=True))
+    return page_markdown(number, pages, total, lang)
 
 
-REVIEW_SHOW = [("unreviewed", "not yet reviewed"), ("approved", "approved"), ("edited", "edited"),
-               ("skipped", "skipped")]  # fmt: skip
+def _skipped(items, lang: str) -> str:
+    return "".join("  \n" + t("skipped.item", lang, path=md_code(p), reason=md_escape(r)) for p, r in items[:20])
 
 
-def export_markdown(summary) -> str:
-    text = (f"Sidecars: **{len(summary.created)}** new, **{len(summary.updated)}** updated, {summary.unchanged} "
-            f"unchanged, {len(summary.skipped)} skipped.")  # fmt: skip
-    return text + "".join(f"  \nskipped {md_code(p)}: {md_escape(r)}" for p, r in summary.skipped[:20])
+def export_markdown(summary, lang: str = "en") -> str:
+    text = t("export.summary", lang, created=len(summary.created), updated=len(summary.updated),
+             unchanged=summary.unchanged, skipped=len(summary.skipped))  # fmt: skip
+    return text + _skipped(summary.skipped, lang)
 
 
-def rename_markdown(done: int, problems: list[tuple[str, str]], applied: bool) -> str:
-    verb = "Renamed" if applied else "Would rename"
-    text = f"{verb} **{done}** photos." + ("" if applied else " Tick the box and press Rename to apply.")
-    return text + "".join(f"  \nskipped {md_code(p)}: {md_escape(r)}" for p, r in problems[:20])
+def rename_markdown(done: int, problems: list[tuple[str, str]], applied: bool, lang: str = "en") -> str:
+    text = t("rename.done" if applied else "rename.plan", lang, n=number(done, lang))
+    return text + _skipped(problems, lang)
 
 
-def stats_markdown(stats: dict) -> str:
-    roots = ", ".join(md_code(r) for r in stats["roots"]) or "none yet"
-    failed = stats["failed"]
-    offline = f"**{stats['offline']}** offline · " if stats.get("offline") else ""
-    return (
-        f"**{stats['indexed']}** photos indexed · **{failed}** could not be read · {offline}"
-        f"{stats['size_bytes'] / 1e6:.1f} MB index  \nFolders: {roots}"
-    )
+def stats_markdown(stats: dict, lang: str = "en") -> str:
+    roots = ", ".join(md_code(r) for r in stats["roots"]) or t("stats.no_roots", lang)
+    offline = t("stats.offline", lang, n=number(stats["offline"], lang)) if stats.get("offline") else ""
+    return t(
+        "stats.line", lang, indexed=number(stats["indexed"], lang), failed=number(stats["failed"], lang),
+        offline=offline, size=number(stats["size_bytes"] / 1e6, lang, 1), roots=roots,
+    )  # fmt: skip
 
 
-def index_intro(index_dir: Path) -> str:
-    return (
-        f"Index or re-index a folder on the machine running glimpse, into {md_code(readable(str(index_dir)))}. "
-        "Only new and changed photos go through the models; on a CPU that is about one photo a second."
-    )
+def no_index_header(index_dir: Path, lang: str = "en") -> str:
+    return t("header.no_index", lang, path=md_code(index_dir))
 
 
-def reembed_summary(summary) -> str:
+def index_intro(index_dir: Path, lang: str = "en") -> str:
+    return t("index.intro", lang, path=md_code(readable(str(index_dir))))
+
+
+def reembed_summary(summary, lang: str = "en") -> str:
     """What `Library.reembed` did (a ReembedSummary)."""
-    return (
-        f"### Switched to {md_code(summary.model)}\n\n**{summary.photos}** captions embedded again "
-        f"({summary.dim}-d) in {summary.seconds:.1f} s ({summary.rate:.0f} per second); searches use it from now on."
-    )
+    return t(
+        "reembed.summary", lang, model=md_code(summary.model), n=number(summary.photos, lang), dim=summary.dim,
+        seconds=number(summary.seconds, lang, 1), rate=number(summary.rate, lang),
+    )  # fmt: skip
 
 
-def index_summary(summary: Summary, folder: Path) -> str:
+def index_summary(summary: Summary, folder: Path, lang: str = "en") -> str:
+    def n(value: int) -> str:
+        return number(value, lang)
+
+    speed = "summary.speed.one" if summary.processed == 1 else "summary.speed.other"
     lines = [
-        f"### Indexed {md_code(readable(str(folder)))}",
-        f"**{summary.added}** added · **{summary.updated}** updated · **{summary.moved}** moved · "
-        f"**{summary.removed}** removed · **{summary.unchanged}** unchanged · **{len(summary.failed)}** failed · "
-        f"**{summary.offline}** offline",
-        f"{summary.processed} {'image' if summary.processed == 1 else 'images'} went through the models in "
-        f"{summary.seconds:.1f} s ({summary.rate:.2f} images/s); unchanged, moved and duplicate files are not "
-        "processed again.",
-    ]
+        t("summary.title", lang, folder=md_code(readable(str(folder)))),
+        t("summary.counts", lang, added=n(summary.added), updated=n(summary.updated), moved=n(summary.moved),
+          removed=n(summary.removed), unchanged=n(summary.unchanged), failed=n(len(summary.failed)),
+          offline=n(summary.offline)),
+        t(speed, lang, n=n(summary.processed), seconds=number(summary.seconds, lang, 1),
+          rate=number(summary.rate, lang, 2)),
+    ]  # fmt: skip
     if summary.failed:
-        lines.append("Could not be read:\n" + "\n".join(f"- {md_code(p)}: {md_escape(r)}" for p, r in summary.failed))
+        lines.append(
+            t("summary.unreadable", lang)
+            + "\n"
+            + "\n".join(f"- {md_code(p)}: {md_escape(r)}" for p, r in summary.failed)
+        )
     if summary.offline_folders:
         lines.append(
-            "Kept, marked offline (not removed):\n"
-            + "\n".join(f"- {n} offline: {md_escape(reason)}" for reason, n in summary.offline_folders)
+            t("summary.offline", lang)
+            + "\n"
+            + "\n".join(
+                "- " + t("summary.offline_item", lang, n=n(count_), reason=md_escape(reason))
+                for reason, count_ in summary.offline_folders
+            )
         )
     return "\n\n".join(lines)
 
 
-def failures_markdown(count: int) -> str:
-    if not count:
-        return "**Could not be read:** none, every file was indexed."
-    return f"**Could not be read:** {count} {'file' if count == 1 else 'files'} (retried when they change)"
+def failures_markdown(failed: int, lang: str = "en") -> str:
+    if not failed:
+        return t("failures.none", lang)
+    return t("failures.some", lang, files=count(failed, "files", lang))
 
 
-def page_markdown(number: int, pages: int, total: int) -> str:
-    return f"Page **{number}** of **{pages}** · {total} {'photo' if total == 1 else 'photos'}"
+def page_markdown(number_: int, pages: int, total: int, lang: str = "en") -> str:
+    return t("page.line", lang, number=number(number_, lang), pages=number(pages, lang),
+             photos=count(total, "photos", lang))  # fmt: skip
 
 
 # -- duplicates ---------------------------------------------------------------------------------------------
@@ -322,36 +345,31 @@ class DuplicateView:
     tiles: list[tuple[str, str]]
 
 
-def duplicate_title(number: int, kind: str, total: int, shown: int, exact: Sequence[int] = ()) -> str:
+def duplicate_title(
+    number_: int, kind: str, total: int, shown: int, exact: Sequence[int] = (), lang: str = "en"
+) -> str:
     """A group's heading; `exact`: the sizes of its sets of byte-identical photos (for a near group)."""
-    what = "Exact copies (the same bytes)" if kind == "exact" else "Near copies (resized, re-encoded, cropped, bursts)"
-    more = f", the first {shown} shown" if shown < total else ""
+    what = t("dup.exact" if kind == "exact" else "dup.near", lang)
+    more = t("dup.first_shown", lang, n=number(shown, lang)) if shown < total else ""
     among = ""
     if kind != "exact" and exact:
-        among = " · among them exact copies (the same bytes): " + ", ".join(f"{n} photos" for n in exact)
-    return f"**Group {number}** · {what} · {total} photos{more}{among}"
+        among = t("dup.among", lang, sizes=", ".join(count(n, "photos", lang) for n in exact))
+    return t("dup.title", lang, number=number_, what=what, photos=count(total, "photos", lang), more=more, among=among)
 
 
-def duplicate_caption(path: str, size: tuple[int, int] | None, exact: int | None = None) -> str:
+def duplicate_caption(path: str, size: tuple[int, int] | None, exact: int | None = None, lang: str = "en") -> str:
     """The text under a copy's tile: its file name, size and folder, so you can tell which to keep; in a near
     group, `exact` numbers the set of byte-identical photos it belongs to."""
     name, folder = Path(path).name, str(Path(path).parent)
     lines = [f"{name} · {size[0]} × {size[1]} px" if size else name, folder]
     if exact is not None:
-        lines.append(f"exact copy {exact} (the same bytes as the other exact copy {exact})")
+        lines.append(t("dup.exact_copy", lang, n=exact))
     return "\n".join(lines)
 
 
-def duplicates_status(groups: int, shown: int, photos: int, threshold: float) -> str:
+def duplicates_status(groups: int, shown: int, photos: int, threshold: float, lang: str = "en") -> str:
     if not groups:
-        return (
-            f"### No duplicates\nNo two photos are copies of each other at threshold {threshold:.2f}. "
-            "A lower threshold also groups looser crops and burst shots."
-        )
-    also = ""
-    if shown < groups:
-        also = f" The first {shown} are shown; `glimpse duplicates` and the `duplicates` API list all."
-    return (
-        f"**{groups}** {'group' if groups == 1 else 'groups'} of copies, {photos} photos in all "
-        f"(threshold {threshold:.2f}); exact copies first, then the largest groups.{also}"
-    )
+        return t("dup.none", lang, threshold=number(threshold, lang, 2))
+    more = t("dup.more", lang, n=number(shown, lang)) if shown < groups else ""
+    return t("dup.status", lang, groups=count(groups, "groups", lang), photos=count(photos, "photos", lang),
+             threshold=number(threshold, lang, 2), more=more)  # fmt: skip
