@@ -98,13 +98,24 @@ def params_of(ivf, rerank: int = RERANK, train_size: int = 0) -> PQParams:
 
 class ExactVectors:
     """float16 vectors addressed by id: row i is id i's vector. A read-only (memory-mapped) base, from a file or a
-    scratch file while building, plus the rows changed since, in memory."""
+    scratch file while building, plus the rows changed since, in memory.
+
+    A search reads the rows of a saved file with `pread`, not through the mapping: the few hundred rows a query
+    re-ranks then stay in the kernel's page cache instead of piling up in the process's resident memory (with the
+    mapping and its read-ahead, 1,000 queries made 3.6 GB of a 5M-photo file resident)."""
 
     def __init__(self, dim: int, base: np.ndarray | None = None, path: Path | None = None):
         self.dim = dim
         self.base = base if base is not None else np.zeros((0, dim), np.float16)
         self.path = path  # the saved file `base` maps, if any (a clean save can link it)
         self.changed: dict[int, np.ndarray] = {}
+        self._file, self._offset = None, 0
+        if path is not None:
+            self._file = open(path, "rb")  # noqa: SIM115 - kept open for pread, closed with the object
+            major, _ = np.lib.format.read_magic(self._file)
+            fmt = np.lib.format
+            (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(self._file)
+            self._offset = self._file.tell()
 
     @classmethod
     def scratch(cls, dim: int, rows: int) -> ExactVectors:
@@ -137,12 +148,19 @@ class ExactVectors:
         inside = np.flatnonzero(ids < len(self.base))
         if len(inside):
             inside = inside[np.argsort(ids[inside], kind="stable")]
-            out[inside] = self.base[ids[inside]]
+            out[inside] = self._read(ids[inside])
         if self.changed:
             for j, i in enumerate(ids.tolist()):
                 if (v := self.changed.get(i)) is not None:
                     out[j] = v
         return out
+
+    def _read(self, rows: np.ndarray) -> np.ndarray:
+        if self._file is None:
+            return self.base[rows]
+        size, fd = self.dim * 2, self._file.fileno()
+        data = b"".join(os.pread(fd, size, self._offset + row * size) for row in rows.tolist())
+        return np.frombuffer(data, np.float16).reshape(len(rows), self.dim)
 
     @property
     def rows(self) -> int:
@@ -171,7 +189,7 @@ class ExactVectors:
         finally:
             tmp.unlink(missing_ok=True)
         fsync(target.parent)
-        self.base, self.path, self.changed = np.load(target, mmap_mode="r"), target, {}
+        self.__init__(self.dim, np.load(target, mmap_mode="r"), target)
 
 
 def exact_path(faiss_file: Path) -> Path:

@@ -218,3 +218,21 @@ def test_glimpse_index_takes_the_type_and_keeps_it(run_cli, library, tmp_path):
     assert code == 0 and json.loads(out)["results"]
     code, _, err = run_cli("index", library, "--index", index, "--index-kind", "hnsw")
     assert code == 2 and "hnsw" in err
+
+
+def test_a_saved_file_is_read_row_by_row_not_through_its_mapping(tmp_path):
+    """Re-ranking reads a saved file's rows with pread, so they stay in the page cache instead of piling up in
+    the search process's resident memory (the mapping is kept for a save's bulk copy only)."""
+    rows = np.random.default_rng(0).standard_normal((50, 4)).astype(np.float16)
+    np.save(tmp_path / "v.exact.npy", rows)
+    loaded = ExactVectors.load(tmp_path / "v.exact.npy", 4)
+
+    class Unmapped:
+        def __len__(self):
+            return len(rows)
+
+        def __getitem__(self, key):
+            raise AssertionError("read through the mapping")
+
+    loaded.base = Unmapped()
+    assert loaded.get(np.array([49, 0, 7])).tolist() == rows[[49, 0, 7]].astype(np.float32).tolist()
