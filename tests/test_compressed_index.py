@@ -220,32 +220,19 @@ def test_glimpse_index_takes_the_type_and_keeps_it(run_cli, library, tmp_path):
     assert code == 2 and "hnsw" in err
 
 
-def test_a_long_search_session_hands_back_the_pages_it_read(tmp_path, monkeypatch):
-    """The pages re-ranking touched are handed back every RELEASE_ROWS rows (they stay in the page cache), so a
-    long-running search doesn't end up with the whole exact-vector file resident; the rows read stay right."""
+def test_a_saved_file_is_read_row_by_row_not_through_its_mapping(tmp_path):
+    """Re-ranking reads a saved file's rows with pread, so they stay in the page cache instead of piling up in
+    the search process's resident memory (the mapping is kept for a save's bulk copy only)."""
     rows = np.random.default_rng(0).standard_normal((50, 4)).astype(np.float16)
     np.save(tmp_path / "v.exact.npy", rows)
     loaded = ExactVectors.load(tmp_path / "v.exact.npy", 4)
-    monkeypatch.setattr(compressed, "RELEASE_ROWS", 5)
-    for _ in range(4):  # the real mapping, handed back twice
-        assert loaded.get(np.array([49, 0, 7])).tolist() == rows[[49, 0, 7]].astype(np.float32).tolist()
 
-    advice = []
-
-    class Mapping:
-        def madvise(self, how):
-            advice.append(how)
-
-    class Watched:  # the same rows, behind a mapping that records the advice it gets
-        _mmap = Mapping()
-
+    class Unmapped:
         def __len__(self):
             return len(rows)
 
         def __getitem__(self, key):
-            return rows[key]
+            raise AssertionError("read through the mapping")
 
-    loaded.base = Watched()
-    for _ in range(4):
-        assert loaded.get(np.array([49, 0, 7])).tolist() == rows[[49, 0, 7]].astype(np.float32).tolist()
-    assert advice == [compressed.mmap.MADV_DONTNEED] * 2
+    loaded.base = Unmapped()
+    assert loaded.get(np.array([49, 0, 7])).tolist() == rows[[49, 0, 7]].astype(np.float32).tolist()
