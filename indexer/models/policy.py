@@ -19,17 +19,15 @@ UPLOAD_THREADS_ENV = "GLIMPSE_UPLOAD_THREADS"
 
 
 def upload_threads(dtype: str, info: CpuInfo | None = None) -> int:
-    """torch threads for an upload (one image someone waits for) computing in `dtype` (bf16, fp32) on the CPU.
-
-    bf16 (auto on AMX / AVX-512 BF16): one thread, as before: there the vision encoder takes a fraction of the
-    time and the decoder's many small steps lose more in cross-core waits than they gain (lanes.py). fp32 (auto
-    on AVX2, AVX-512 VNNI, ARM; `fp32`; `int8`): every core, since most of the time goes to the vision encoder's
-    large matrix products. `GLIMPSE_UPLOAD_THREADS=N` overrides both (for a busy machine, and to measure).
-    """
+    """torch threads for an upload (one image someone waits for) computing in `dtype` (bf16, fp32) on the CPU:
+    every core, whatever the precision. Measured side by side on an idle 2-core AMX Xeon (benchmarks/describe.py
+    --quick --variants auto auto:2): bf16 one thread p50 1.30 s, two threads 0.82 s; emulated AVX2 (fp32 + int8
+    decoder): 2.50 s against 1.47 s. On a machine loaded many times over, more threads collapse instead (seen
+    here at load average 20 on 2 cores): `GLIMPSE_UPLOAD_THREADS=N` sets the count (for a busy machine, and to
+    measure)."""
     if (forced := os.environ.get(UPLOAD_THREADS_ENV, "").strip()).isdigit() and int(forced) > 0:
         return int(forced)
-    info = info or cpu()
-    return 1 if dtype == "bf16" else info.cores
+    return (info or cpu()).cores
 
 
 def upload_int8(precision: str, device: str, dtype: str, info: CpuInfo | None = None) -> tuple[bool, str]:
@@ -136,11 +134,7 @@ def choices(settings: ModelSettings) -> list[Choice]:
     threads_up = upload_threads(dtype)
     int8_up, int8_why = upload_int8(settings.precision, device, dtype)
     forced = os.environ.get(UPLOAD_THREADS_ENV, "").strip().isdigit()
-    threads_why = (
-        f"{UPLOAD_THREADS_ENV}" if forced
-        else "bf16: the decoder's small steps lose more in cross-core waits than they gain" if dtype == "bf16"
-        else "fp32 work, mostly the vision encoder's large products: every core"
-    )  # fmt: skip
+    threads_why = UPLOAD_THREADS_ENV if forced else "one image someone waits for: every core"
     out.append(Choice(
         "upload: caption + labels", f"{device}, {dtype}" + (", int8 linear layers" if settings.precision == "int8"
                                                            else ""),
