@@ -20,44 +20,23 @@ import re
 import time
 from collections import OrderedDict
 
+from .pages import PageRewrite
+
 log = logging.getLogger(__name__)
 
-PAGE_ROUTES = ("/", "/index.html")
 STRANGER = re.compile(rb"<script>window\.gradio_config = \{[^<]*\"auth_required\":\s*true")
 API_INFO = re.compile(rb"<script>window\.gradio_api_info = .*?;</script>", re.S)
 NO_API_INFO = b"<script>window.gradio_api_info = null;</script>"
 LOGIN_ROUTES = ("/login", "/login/")
 
 
-class LoginPage:
+class LoginPage(PageRewrite):
     """ASGI middleware: the login page without the API description."""
 
-    def __init__(self, app):
-        self.app = app
+    methods = ("GET", "HEAD")
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"] not in PAGE_ROUTES:
-            return await self.app(scope, receive, send)
-        start, chunks = None, []
-
-        async def hold(message):  # the page is small: keep it whole, then decide
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body":
-                return await send(message)
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            if STRANGER.search(body):
-                body = API_INFO.sub(NO_API_INFO, body, count=1)
-            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, hold)
+    def rewrite(self, scope, body: bytes, content_type: bytes) -> bytes:
+        return API_INFO.sub(NO_API_INFO, body, count=1) if STRANGER.search(body) else body
 
 
 class LoginThrottle:

@@ -19,10 +19,10 @@ import re
 from http.cookies import CookieError, SimpleCookie
 
 from .i18n import LANGUAGES
+from .pages import PageRewrite
 
 COOKIE = "glimpse_lang"
 CHOICES = ("auto", *LANGUAGES)  # what `glimpse serve --lang` takes
-PAGE_ROUTES = ("/", "/index.html")
 HEAD = re.compile(rb"<head[^>]*>", re.I)
 
 # The selector's change (the `.input` event: a person's, never the value set on load): remember the choice for a
@@ -99,37 +99,17 @@ def page_script(lang: str) -> bytes:
     ).encode()
 
 
-class PageLanguage:
+class PageLanguage(PageRewrite):
     """ASGI middleware: the app's page starts with `page_script` for the visitor's language (`server`: the
     `--lang` setting)."""
 
     def __init__(self, app, server: str | None = "auto"):
-        self.app = app
+        super().__init__(app)
         self.server = server
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in PAGE_ROUTES:
-            return await self.app(scope, receive, send)
+    def rewrite(self, scope, body: bytes, content_type: bytes) -> bytes:
+        if not content_type.startswith(b"text/html"):
+            return body
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         script = page_script(of_headers(headers, self.server))
-        start, chunks = None, []
-
-        async def add_script(message):
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body":
-                return await send(message)
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            content_type = dict(start["headers"]).get(b"content-type", b"")
-            if content_type.startswith(b"text/html"):
-                body = HEAD.sub(lambda m: m.group(0) + script, body, count=1)
-            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
-            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, add_script)
+        return HEAD.sub(lambda m: m.group(0) + script, body, count=1)
