@@ -11,26 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
 from tests.conftest import DATA, REPO
-from tests.ui_helpers import make_index, serving
+from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, keep_to_app, make_index, playwright_api, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = REPO / "screenshots-tmp"
 DOCS_SHOTS = REPO / "docs" / "screenshots"
 TIMEOUT = 60_000  # ms; the first search loads MiniLM
@@ -59,21 +48,8 @@ def app(tmp_path_factory, minilm_models):
 
 @pytest.fixture(scope="module")
 def page(app, tmp_path_factory):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     app_url = app[0]
-    app_host = urlsplit(app_url).netloc
-    outside: list[str] = []
-
-    def only_the_app(route):
-        if urlsplit(route.request.url).netloc == app_host or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    with playwright_api.sync_playwright() as p:
+    with playwright_api().sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=str(CHROMIUM),
@@ -82,7 +58,7 @@ def page(app, tmp_path_factory):
             viewport={"width": 1360, "height": 900},
         )
         context.set_default_timeout(TIMEOUT)
-        context.route("**/*", only_the_app)
+        outside = keep_to_app(context, app_url)
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(app_url)
         page.get_by_text("photos indexed").wait_for()

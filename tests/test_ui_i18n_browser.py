@@ -6,13 +6,12 @@ from here (GLIMPSE_REFRESH_SCREENSHOTS=1 refreshes them; see test_ui_browser.py)
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import DATA
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, screenshot
-from tests.ui_helpers import make_index, serving
+from tests.test_ui_browser import TIMEOUT, screenshot
+from tests.ui_helpers import chromium_browser, keep_to_app, make_index, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,33 +41,20 @@ def app_url(tmp_path_factory, minilm_models):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def open_app(browser, app_url):
     """open_app(locale) -> a page of the app in a fresh browser context with that locale (its Accept-Language
     and navigator.language), once the header has loaded. Requests beyond the app fail the test."""
-    contexts, outside = [], []
-    app_host = urlsplit(app_url).netloc
-
-    def only_the_app(route):
-        if urlsplit(route.request.url).netloc == app_host or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
+    contexts, blocked = [], []
 
     def open_page(locale: str):
         context = browser.new_context(locale=locale, viewport={"width": 1360, "height": 900})
         context.set_default_timeout(TIMEOUT)
-        context.route("**/*", only_the_app)
+        blocked.append(keep_to_app(context, app_url))
         contexts.append(context)
         page = context.new_page()
         page.goto(app_url)
@@ -78,6 +64,7 @@ def open_app(browser, app_url):
     yield open_page
     for context in contexts:
         context.close()
+    outside = [url for urls in blocked for url in urls]
     assert outside == [], f"the page tried to reach beyond the app: {outside}"
 
 

@@ -252,29 +252,21 @@ def hostile_app(tmp_path_factory, tiny_models):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_hostile_names_stay_text_in_every_view(hostile_app, tmp_path):
-    from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+    from tests.test_ui_browser import TIMEOUT
+    from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, keep_to_app, playwright_api
 
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     url, later = hostile_app
     app_host = urlsplit(url).netloc
-    requests: list[str] = []
+    requests: list[str] = []  # every request, blocked ones too: nothing may leave, and nothing does
 
-    def only_the_app(route):  # nothing may leave, and nothing does: blocked requests are still recorded
-        if urlsplit(route.request.url).netloc == app_host or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            route.abort()
-
-    with playwright_api.sync_playwright() as p:
+    with playwright_api().sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
             viewport={"width": 1360, "height": 900},
         )  # fmt: skip
         context.set_default_timeout(TIMEOUT)
         context.on("request", lambda request: requests.append(request.url))
-        context.route("**/*", only_the_app)
+        keep_to_app(context, url)
         page = context.pages[0] if context.pages else context.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -10,13 +10,13 @@ Screenshots go to screenshots-tmp/ (and to docs/screenshots/ with GLIMPSE_REFRES
 from __future__ import annotations
 
 import shutil
-from urllib.parse import urlsplit
+from contextlib import contextmanager
 
 import pytest
 
 from tests.conftest import DATA
-from tests.test_ui_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, screenshot
-from tests.ui_helpers import make_index, serving
+from tests.test_ui_browser import TIMEOUT, screenshot
+from tests.ui_helpers import chromium_browser, keep_to_app, make_index, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,50 +55,36 @@ def site(tmp_path_factory, minilm_models):
 
 @pytest.fixture(scope="module")
 def chromium():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
-def open_page(chromium, url: str, viewport: dict):
-    """A page of the app at `url`, loaded; every request must stay on the app's host."""
+@contextmanager
+def app_page(chromium, url: str, viewport: dict, loaded: str = "photos indexed"):
+    """A page of the app at `url`, once `loaded` shows; every request must stay on the app's host."""
     context = chromium.new_context(viewport=viewport)
     context.set_default_timeout(TIMEOUT)
-    host, outside = urlsplit(url).netloc, []
-
-    def only_the_app(route):
-        if urlsplit(route.request.url).netloc == host or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_the_app)
-    page = context.new_page()
-    page.goto(url)
-    return context, page, outside
+    outside = keep_to_app(context, url)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_text(loaded).wait_for()
+        yield page
+    finally:
+        context.close()
+    assert outside == []
 
 
 @pytest.fixture(scope="module")
 def desktop(chromium, site):
-    context, page, outside = open_page(chromium, site[0], DESKTOP)
-    page.get_by_text("photos indexed").wait_for()
-    yield page
-    context.close()
-    assert outside == []
+    with app_page(chromium, site[0], DESKTOP) as page:
+        yield page
 
 
 @pytest.fixture(scope="module")
 def phone(chromium, site):
-    context, page, outside = open_page(chromium, site[0], PHONE)
-    page.get_by_text("photos indexed").wait_for()
-    yield page
-    context.close()
-    assert outside == []
+    with app_page(chromium, site[0], PHONE) as page:
+        yield page
 
 
 def search(page, query: str, status: str) -> None:
@@ -298,9 +284,7 @@ def test_the_empty_index_page_shows_no_markup(chromium, minilm_models, tmp_path)
 
     library = Library(tmp_path / "no index yet", minilm_models)
     with serving(build_app(library, thumbs_dir=tmp_path / "thumbs"), library) as url:
-        context, page, outside = open_page(chromium, url, DESKTOP)
-        try:
-            page.get_by_text("No index at").wait_for()
+        with app_page(chromium, url, DESKTOP, loaded="No index at") as page:
             search(page, "a dog", "No photos yet")
             assert not page.locator("#results").is_visible()
             page.get_by_role("tab", name="Duplicates").click()
@@ -312,6 +296,3 @@ def test_the_empty_index_page_shows_no_markup(chromium, minilm_models, tmp_path)
                 text = page.locator(shown).first.inner_text()
                 assert "`" not in text and "**" not in text and "index a folder" in text.lower(), (shown, text)
             assert no_error_badge_or_toast(page)
-        finally:
-            context.close()
-    assert outside == []

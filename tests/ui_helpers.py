@@ -8,6 +8,9 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
 
 # Imported captions give the search something meaningful to find (the tiny BLIP's captions are random).
 IMPORTS = [
@@ -50,3 +53,50 @@ def serving(demo, library, **launch_options) -> Iterator[str]:
         yield url
     finally:
         demo.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def playwright_api():
+    """Playwright's sync API, once Debian's Chromium is known to be there (the test is skipped otherwise)."""
+    api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    return api
+
+
+@contextmanager
+def chromium_browser():
+    """A headless Debian Chromium driven by Playwright, closed afterwards."""
+    with playwright_api().sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def keep_to_app(context, url: str) -> list[str]:
+    """Route every request of the browser `context`: those to `url`'s host (and data:/blob: URLs) go through, any
+    other is aborted and recorded in the list returned, for the test to check it stays empty."""
+    app_host, outside = urlsplit(url).netloc, []
+
+    def only_the_app(route):
+        if urlsplit(route.request.url).netloc == app_host or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_app)
+    return outside
